@@ -1,0 +1,68 @@
+//! The in-memory cache: moka, weighed in bytes, with `try_get_with` so that concurrent identical
+//! misses run one render. Errors are never cached.
+
+use crate::error::Error;
+use bytes::Bytes;
+use std::future::Future;
+use std::sync::Arc;
+
+/// A rendered variant as it is served.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The encoded image.
+    pub bytes: Bytes,
+    /// Its MIME type.
+    pub content_type: String,
+}
+
+/// The memory cache, or none when its capacity is 0.
+#[derive(Clone)]
+pub struct MemoryCache {
+    inner: Option<moka::future::Cache<String, Arc<Rendered>>>,
+}
+
+impl MemoryCache {
+    /// A cache holding up to `capacity_bytes` of rendered images (0 turns it off).
+    pub fn new(capacity_bytes: u64) -> Self {
+        let inner = (capacity_bytes > 0).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(capacity_bytes)
+                .weigher(|k: &String, v: &Arc<Rendered>| {
+                    u32::try_from(k.len() + v.bytes.len() + v.content_type.len() + 64)
+                        .unwrap_or(u32::MAX)
+                })
+                .build()
+        });
+        MemoryCache { inner }
+    }
+
+    /// The cached value for `key`, or the result of `render`, run once for all concurrent callers.
+    pub async fn get_or_render<F>(
+        &self,
+        key: String,
+        render: F,
+    ) -> Result<Arc<Rendered>, Arc<Error>>
+    where
+        F: Future<Output = Result<Rendered, Error>>,
+    {
+        match &self.inner {
+            Some(cache) => {
+                cache
+                    .try_get_with(key, async { render.await.map(Arc::new) })
+                    .await
+            }
+            None => render.await.map(Arc::new).map_err(Arc::new),
+        }
+    }
+
+    /// How many entries are held (after pending maintenance).
+    pub async fn entry_count(&self) -> u64 {
+        match &self.inner {
+            Some(c) => {
+                c.run_pending_tasks().await;
+                c.entry_count()
+            }
+            None => 0,
+        }
+    }
+}

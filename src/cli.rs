@@ -1,0 +1,156 @@
+//! The command-line subcommands other than the servers' plumbing.
+
+use pixflow::config::Config;
+use pixflow::spec::{parse_options, parse_request, sign as sign_spec, Format};
+use pixflow::transform::{self, Limits};
+use pixflow::AppState;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// `pixflow serve`.
+pub(crate) fn serve(config: Config) -> Result<(), String> {
+    let addr = config.listen;
+    let state = AppState::from_config(config)
+        .map_err(|e| format!("cannot open the source or result store: {e}"))?;
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    rt.block_on(pixflow::runtime::local::serve(state, addr))
+        .map_err(|e| format!("cannot serve on {addr}: {e}"))
+}
+
+/// `pixflow transform IN OUT --options …`.
+pub(crate) fn transform(input: &Path, output: &Path, options: &str) -> Result<(), String> {
+    let limits = Limits::default();
+    let mut spec =
+        parse_options(options, limits.max_output_side).map_err(|e| format!("--options: {e}"))?;
+    if spec.format.is_none() {
+        let ext = output
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        spec.format = match ext.as_str() {
+            "jpg" | "jpeg" => Some(Format::Jpeg),
+            "png" => Some(Format::Png),
+            "webp" => Some(Format::Webp),
+            "avif" => Some(Format::Avif),
+            "gif" => Some(Format::Gif),
+            _ => None,
+        };
+    }
+    if spec.preset.is_some() {
+        return Err("--options: presets need a server configuration; spell the tokens out".into());
+    }
+    let bytes =
+        std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let out = transform::run(&bytes, &spec, &limits, deadline).map_err(|e| e.to_string())?;
+    std::fs::write(output, &out.bytes)
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    println!(
+        "{} {}x{} {} bytes",
+        out.format.mime(),
+        out.width,
+        out.height,
+        out.bytes.len()
+    );
+    Ok(())
+}
+
+/// `pixflow sign PATH`.
+pub(crate) fn sign(path: &str, secret: &str, expires_in: Option<u64>) -> Result<(), String> {
+    let (path_part, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let parsed = parse_request(path_part, query, 65_535).map_err(|e| e.to_string())?;
+    let mut spec = parsed.spec;
+    if let Some(secs) = expires_in {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?;
+        spec.expires = Some(now.as_secs() + secs);
+    }
+    let sig = sign_spec(secret.as_bytes(), &spec, &parsed.key);
+    let mut tokens = spec.tokens(true);
+    tokens.push(format!("s_{sig}"));
+    println!("/{}/{}", tokens.join(","), parsed.key);
+    Ok(())
+}
+
+/// The options of each benchmark task (../shared/bench/compare.py describes T1–T4).
+fn task_options(task: &str) -> Option<&'static str> {
+    Some(match task {
+        "T1" => "w_200,h_200,q_80,f_jpeg",
+        "T2" => "w_200,h_200,c_fill,q_80,f_webp",
+        "T3" => "w_1200,q_80,f_jpeg",
+        "T4" => "w_400,h_400,gray,q_80,f_jpeg",
+        "T5" => "w_400,h_400,q_80,f_webp",
+        "T6" => "w_800,f_avif",
+        _ => return None,
+    })
+}
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// `pixflow bench TASK LISTFILE REPS`: one warm-up pass, REPS timed passes, one JSON line.
+pub(crate) fn bench(task: &str, list: &Path, reps: usize) -> Result<(), String> {
+    let options = task_options(task).ok_or_else(|| format!("unknown task {task} (T1..T6)"))?;
+    let limits = Limits::default();
+    let spec = parse_options(options, limits.max_output_side).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(list)
+        .map_err(|e| format!("cannot read {}: {e}", list.display()))?;
+    let files: Vec<Vec<u8>> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|f| std::fs::read(f.trim()).map_err(|e| format!("{f}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let mut times = vec![Vec::with_capacity(reps); files.len()];
+    let mut out_bytes = 0usize;
+    for pass in 0..=reps {
+        let mut bytes = 0;
+        for (i, f) in files.iter().enumerate() {
+            let t0 = Instant::now();
+            let out = transform::run(f, &spec, &limits, Instant::now() + Duration::from_secs(600))
+                .map_err(|e| format!("image {i}: {e}"))?;
+            let ms = t0.elapsed().as_secs_f64() * 1e3;
+            bytes += out.bytes.len();
+            if pass > 0 {
+                times[i].push(ms);
+            }
+        }
+        out_bytes = bytes;
+    }
+    let per_image: Vec<f64> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort_by(f64::total_cmp);
+            let m = t.len() / 2;
+            if t.is_empty() {
+                0.0
+            } else if t.len() % 2 == 1 {
+                t[m]
+            } else {
+                (t[m - 1] + t[m]) / 2.0
+            }
+        })
+        .collect();
+    let mean = per_image.iter().sum::<f64>() / per_image.len().max(1) as f64;
+    let line = serde_json::json!({
+        "peer": "pixflow", "task": task, "n": files.len(), "reps": reps,
+        "per_image_ms": per_image.iter().map(|x| (x * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
+        "mean_ms": mean, "out_bytes": out_bytes, "peak_rss_kb": peak_rss_kb(),
+        "version": concat!("pixflow ", env!("CARGO_PKG_VERSION")),
+    });
+    println!("{line}");
+    Ok(())
+}

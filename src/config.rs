@@ -1,0 +1,232 @@
+//! The only reader of flags and environment: defaults, parsing, and validation at start-up with a
+//! message naming the bad setting. Every flag has an environment variable of the same name.
+
+use crate::spec::{Presets, Signer};
+use crate::transform::Limits;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings shared by `serve` and the Lambda runtime, as given on the command line or in the
+/// environment.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Originals: a local folder (or `s3://bucket/prefix`). Default: the embedded samples.
+    #[arg(long, env = "PIXFLOW_SOURCE")]
+    pub source: Option<String>,
+    /// Rendered results: a local folder, or `off`.
+    #[arg(long, env = "PIXFLOW_RESULT_STORE", default_value = "off")]
+    pub result_store: String,
+    /// Address of the local HTTP server.
+    #[arg(long, env = "PIXFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// In-memory cache size in MB; 0 turns it off.
+    #[arg(long, env = "PIXFLOW_MEMORY_CACHE_MB", default_value_t = 256)]
+    pub memory_cache_mb: u64,
+    /// Signing secret; when set, URLs with options must carry a valid `s_` signature.
+    #[arg(long, env = "PIXFLOW_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Let `t_NAME` preset URLs through without a signature.
+    #[arg(long, env = "PIXFLOW_ALLOW_UNSIGNED_PRESETS")]
+    pub allow_unsigned_presets: bool,
+    /// Presets: `name=tokens;name=tokens`, or the path of a file holding them.
+    #[arg(long, env = "PIXFLOW_PRESETS")]
+    pub presets: Option<String>,
+    /// Largest source in megapixels, read from the header before decoding.
+    #[arg(long, env = "PIXFLOW_MAX_SOURCE_MP", default_value_t = 50.0)]
+    pub max_source_mp: f64,
+    /// Largest source file in MB.
+    #[arg(long, env = "PIXFLOW_MAX_SOURCE_MB", default_value_t = 50.0)]
+    pub max_source_mb: f64,
+    /// Largest output side in pixels.
+    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_SIDE", default_value_t = 8192)]
+    pub max_output_side: u32,
+    /// Largest encoded output in MB.
+    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_MB", default_value_t = 50.0)]
+    pub max_output_mb: f64,
+    /// Deadline for one transform, in seconds.
+    #[arg(long, env = "PIXFLOW_TRANSFORM_TIMEOUT_SECS", default_value_t = 20.0)]
+    pub transform_timeout_secs: f64,
+    /// `Cache-Control` of successful image responses.
+    #[arg(
+        long,
+        env = "PIXFLOW_CACHE_CONTROL",
+        default_value = "public, max-age=31536000, immutable"
+    )]
+    pub cache_control: String,
+}
+
+/// Where originals are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceConfig {
+    /// The samples compiled into the binary.
+    Embedded,
+    /// A local folder.
+    Local(PathBuf),
+}
+
+/// Where results are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// Nowhere.
+    Off,
+    /// A local folder.
+    Local(PathBuf),
+}
+
+/// The validated configuration, built once per process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Originals.
+    pub source: SourceConfig,
+    /// Results.
+    pub result_store: StoreConfig,
+    /// Local server address.
+    pub listen: SocketAddr,
+    /// Memory cache capacity in bytes.
+    pub memory_cache_bytes: u64,
+    /// URL signing, when a secret is set.
+    pub signer: Option<Signer>,
+    /// Unsigned `t_` URLs allowed.
+    pub allow_unsigned_presets: bool,
+    /// Presets.
+    pub presets: Presets,
+    /// Pixel and output limits.
+    pub limits: Limits,
+    /// Largest source file in bytes.
+    pub max_source_bytes: u64,
+    /// Deadline of one transform.
+    pub transform_timeout: Duration,
+    /// `Cache-Control` for images.
+    pub cache_control: String,
+}
+
+/// A setting that cannot be used, with its name.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {setting}: {message}")]
+pub struct ConfigError {
+    /// The flag, e.g. `--max-source-mp`.
+    pub setting: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
+}
+
+fn positive(setting: &'static str, v: f64) -> Result<f64, ConfigError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(bad(setting, format!("must be a positive number, not {v}")))
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            source: SourceConfig::Embedded,
+            result_store: StoreConfig::Off,
+            listen: ([127, 0, 0, 1], 8080).into(),
+            memory_cache_bytes: 256 << 20,
+            signer: None,
+            allow_unsigned_presets: false,
+            presets: Presets::default(),
+            limits: Limits::default(),
+            max_source_bytes: 50_000_000,
+            transform_timeout: Duration::from_secs(20),
+            cache_control: "public, max-age=31536000, immutable".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Validates `args` into a configuration.
+    pub fn from_args(args: &ServeArgs) -> Result<Config, ConfigError> {
+        let source = match args.source.as_deref() {
+            None | Some("") => SourceConfig::Embedded,
+            Some(s) if s.starts_with("s3://") => {
+                return Err(bad(
+                    "--source",
+                    "S3 sources are not available in this build yet; use a local folder",
+                ))
+            }
+            Some(path) => {
+                let p = PathBuf::from(path);
+                if !p.is_dir() {
+                    return Err(bad("--source", format!("`{path}` is not a folder")));
+                }
+                SourceConfig::Local(p)
+            }
+        };
+        let result_store = match args.result_store.as_str() {
+            "off" | "" => StoreConfig::Off,
+            s if s.starts_with("s3://") => {
+                return Err(bad(
+                    "--result-store",
+                    "S3 result stores are not available in this build yet",
+                ))
+            }
+            path => StoreConfig::Local(PathBuf::from(path)),
+        };
+        let listen = args.listen.parse().map_err(|e| {
+            bad(
+                "--listen",
+                format!(
+                    "`{}` is not an address like 127.0.0.1:8080 ({e})",
+                    args.listen
+                ),
+            )
+        })?;
+        if !(16..=65_535).contains(&args.max_output_side) {
+            return Err(bad("--max-output-side", "must be 16 to 65535"));
+        }
+        let limits = Limits {
+            max_source_pixels: (positive("--max-source-mp", args.max_source_mp)? * 1e6) as u64,
+            max_output_side: args.max_output_side,
+            max_output_bytes: (positive("--max-output-mb", args.max_output_mb)? * 1e6) as u64,
+        };
+        let presets_text = match args.presets.as_deref() {
+            None => String::new(),
+            Some(p) if !p.contains('=') => std::fs::read_to_string(p).map_err(|e| {
+                bad(
+                    "--presets",
+                    format!("cannot read the presets file `{p}`: {e}"),
+                )
+            })?,
+            Some(inline) => inline.to_string(),
+        };
+        let presets =
+            Presets::parse(&presets_text, args.max_output_side).map_err(|m| bad("--presets", m))?;
+        let signer = match args.secret.as_deref() {
+            None => None,
+            Some(s) if s.len() < 16 => {
+                return Err(bad("--secret", "must be at least 16 characters"))
+            }
+            Some(s) => Some(Signer::new(s.as_bytes())),
+        };
+        if args.cache_control.contains(['\r', '\n']) {
+            return Err(bad("--cache-control", "must be one header line"));
+        }
+        Ok(Config {
+            source,
+            result_store,
+            listen,
+            memory_cache_bytes: args.memory_cache_mb.saturating_mul(1 << 20),
+            signer,
+            allow_unsigned_presets: args.allow_unsigned_presets,
+            presets,
+            limits,
+            max_source_bytes: (positive("--max-source-mb", args.max_source_mb)? * 1e6) as u64,
+            transform_timeout: Duration::from_secs_f64(positive(
+                "--transform-timeout-secs",
+                args.transform_timeout_secs,
+            )?),
+            cache_control: args.cache_control.clone(),
+        })
+    }
+}

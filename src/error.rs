@@ -1,0 +1,107 @@
+//! The one top-level error: every stage's error wraps into it, and only here are kinds mapped to
+//! an HTTP status, a public code and message, and a decision whether to log.
+
+use crate::cache::StoreError;
+use crate::source::SourceError;
+use crate::spec::{SignError, SpecError};
+use crate::transform::TransformError;
+use http::StatusCode;
+
+/// Anything that ends a request without an image.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// A bad option or key (400).
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// A bad, missing or expired signature (403).
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    /// Fetching the original failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The transform failed.
+    #[error(transparent)]
+    Transform(#[from] TransformError),
+    /// The result store failed where it cannot be skipped (purge).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Only GET and HEAD are served (405).
+    #[error("only GET and HEAD are allowed")]
+    Method,
+    /// An unknown `/_/` endpoint (404).
+    #[error("no such endpoint")]
+    NoEndpoint,
+}
+
+impl Error {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Spec(_) => StatusCode::BAD_REQUEST,
+            Error::Sign(_) => StatusCode::FORBIDDEN,
+            Error::Source(e) => match e {
+                SourceError::NotFound(_) => StatusCode::NOT_FOUND,
+                SourceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                SourceError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+                SourceError::Unavailable(_) => StatusCode::BAD_GATEWAY,
+            },
+            Error::Transform(e) => match e {
+                TransformError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                TransformError::Corrupt(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                TransformError::TooManyPixels(..) | TransformError::OverLimit(_) => {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                }
+                TransformError::Geometry(_) => StatusCode::BAD_REQUEST,
+                TransformError::Deadline => StatusCode::GATEWAY_TIMEOUT,
+                TransformError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            Error::Store(_) => StatusCode::BAD_GATEWAY,
+            Error::Method => StatusCode::METHOD_NOT_ALLOWED,
+            Error::NoEndpoint => StatusCode::NOT_FOUND,
+        }
+    }
+
+    /// A stable machine-readable code for the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Spec(e) => e.code,
+            Error::Sign(SignError::Missing) => "signature_missing",
+            Error::Sign(SignError::Invalid) => "signature_invalid",
+            Error::Sign(SignError::Expired) => "expired",
+            Error::Source(SourceError::NotFound(_)) => "not_found",
+            Error::Source(SourceError::TooLarge(_)) => "source_too_large",
+            Error::Source(SourceError::Timeout(_)) => "origin_timeout",
+            Error::Source(SourceError::Unavailable(_)) => "origin_failure",
+            Error::Transform(TransformError::Unsupported(_)) => "unsupported_image",
+            Error::Transform(TransformError::Corrupt(_)) => "corrupt_image",
+            Error::Transform(TransformError::TooManyPixels(..) | TransformError::OverLimit(_)) => {
+                "too_large"
+            }
+            Error::Transform(TransformError::Geometry(_)) => "bad_geometry",
+            Error::Transform(TransformError::Deadline) => "deadline_exceeded",
+            Error::Transform(TransformError::Internal(_)) => "internal",
+            Error::Store(_) => "result_store_failure",
+            Error::Method => "method_not_allowed",
+            Error::NoEndpoint => "not_found",
+        }
+    }
+
+    /// The sentence shown to the client: it names the offending token, never internals.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Spec(e) => format!("`{}`: {}", e.token, e.message),
+            Error::Source(SourceError::Unavailable(_)) => "the origin could not be read".into(),
+            Error::Source(SourceError::Timeout(_)) => "the origin did not answer in time".into(),
+            Error::Transform(TransformError::Internal(_)) => {
+                "the image could not be processed".into()
+            }
+            Error::Store(_) => "the result store could not be reached".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether the server log should carry it (client mistakes are not logged).
+    pub fn should_log(&self) -> bool {
+        self.status().is_server_error()
+    }
+}

@@ -1,0 +1,79 @@
+//! HTTP: the one [`app`] shared by the local server, Lambda and tests. Request orchestration lives
+//! in `serve` (no image code), every header in `response`.
+
+mod response;
+mod serve;
+
+use crate::cache::{DirStore, MemoryCache, NoStore, ResultStore};
+use crate::config::{Config, SourceConfig, StoreConfig};
+use crate::source::{EmbeddedSource, LocalSource, Source};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Counters that tests and operators can read.
+#[derive(Debug, Default)]
+pub struct Stats {
+    transforms: AtomicU64,
+    store_hits: AtomicU64,
+}
+
+impl Stats {
+    /// Transforms run (cache misses that decoded an original).
+    pub fn transforms(&self) -> u64 {
+        self.transforms.load(Ordering::Relaxed)
+    }
+
+    /// Results served from the result store.
+    pub fn store_hits(&self) -> u64 {
+        self.store_hits.load(Ordering::Relaxed)
+    }
+}
+
+/// Everything a request needs, built once per process (per cold start on Lambda).
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Originals.
+    pub source: Arc<dyn Source>,
+    /// Results.
+    pub store: Arc<dyn ResultStore>,
+    /// The memory cache.
+    pub memory: MemoryCache,
+    /// Counters.
+    pub stats: Arc<Stats>,
+}
+
+impl AppState {
+    /// A state over explicit parts (tests use this with their own source and store).
+    pub fn new(config: Config, source: Arc<dyn Source>, store: Arc<dyn ResultStore>) -> Self {
+        let memory = MemoryCache::new(config.memory_cache_bytes);
+        AppState {
+            config: Arc::new(config),
+            source,
+            store,
+            memory,
+            stats: Arc::default(),
+        }
+    }
+
+    /// The state the configuration describes.
+    pub fn from_config(config: Config) -> std::io::Result<Self> {
+        let source: Arc<dyn Source> = match &config.source {
+            SourceConfig::Embedded => Arc::new(EmbeddedSource),
+            SourceConfig::Local(dir) => Arc::new(LocalSource::new(dir)?),
+        };
+        let store: Arc<dyn ResultStore> = match &config.result_store {
+            StoreConfig::Off => Arc::new(NoStore),
+            StoreConfig::Local(dir) => Arc::new(DirStore::new(dir)?),
+        };
+        Ok(AppState::new(config, source, store))
+    }
+}
+
+/// The application: one tower service answering every path.
+pub fn app(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .fallback(serve::handle)
+        .with_state(state)
+}

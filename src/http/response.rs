@@ -1,0 +1,103 @@
+//! The one owner of response headers: images, 304s and JSON errors.
+
+use crate::error::Error;
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{header, HeaderValue, StatusCode};
+
+/// How a successful image response is cached and varied.
+pub(super) struct Caching<'a> {
+    /// Strong ETag, quoted.
+    pub etag: &'a str,
+    /// `Cache-Control` value.
+    pub cache_control: &'a str,
+    /// Whether the answer depended on `Accept`.
+    pub vary_accept: bool,
+}
+
+fn value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+fn cached(mut builder: http::response::Builder, c: &Caching<'_>) -> http::response::Builder {
+    builder = builder
+        .header(header::ETAG, value(c.etag))
+        .header(header::CACHE_CONTROL, value(c.cache_control));
+    if c.vary_accept {
+        builder = builder.header(header::VARY, "Accept");
+    }
+    builder
+}
+
+/// 200 with the image bytes. `Content-Type` is always set.
+pub(super) fn image(bytes: Bytes, content_type: &str, c: &Caching<'_>) -> Response {
+    let builder = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, value(content_type))
+        .header(header::CONTENT_LENGTH, bytes.len())
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    cached(builder, c)
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| fallback())
+}
+
+/// 304 for a matching `If-None-Match`.
+pub(super) fn not_modified(c: &Caching<'_>) -> Response {
+    cached(Response::builder().status(StatusCode::NOT_MODIFIED), c)
+        .body(Body::empty())
+        .unwrap_or_else(|_| fallback())
+}
+
+/// A JSON body with no-cache semantics fitting its status.
+pub(super) fn json(status: StatusCode, body: serde_json::Value) -> Response {
+    let text = body.to_string();
+    let cache = if status.is_server_error() {
+        "no-store"
+    } else {
+        "public, max-age=60"
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, text.len())
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(Body::from(text))
+        .unwrap_or_else(|_| fallback())
+}
+
+/// `{"error": code, "message": sentence}` with the error's status; 4xx cache briefly, 5xx never.
+pub(super) fn error(e: &Error) -> Response {
+    let mut resp = json(
+        e.status(),
+        serde_json::json!({ "error": e.code(), "message": e.public_message() }),
+    );
+    if e.status() == StatusCode::METHOD_NOT_ALLOWED {
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    resp
+}
+
+fn fallback() -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    r
+}
+
+/// `HEAD`: the same status and headers, no body.
+pub(super) fn without_body(resp: Response) -> Response {
+    let (parts, _) = resp.into_parts();
+    Response::from_parts(parts, Body::empty())
+}
+
+/// Whether an `If-None-Match` header matches `etag` (weak comparison, as RFC 9110 asks).
+pub(super) fn etag_matches(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
+    let Some(v) = if_none_match.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    v.split(',')
+        .any(|t| t.trim() == "*" || bare(t) == bare(etag))
+}

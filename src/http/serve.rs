@@ -1,0 +1,234 @@
+//! One request, start to end: parse → sign check → cache key → memory cache (result store →
+//! source → transform off the runtime → store) → response. No pixels are touched here.
+
+use super::response::{self, Caching};
+use super::AppState;
+use crate::cache::{Rendered, StoredResult};
+use crate::error::Error;
+use crate::spec::{check_expiry, parse_request, Format, Key, ParsedRequest, TransformSpec};
+use crate::transform::{self, AutoFormat, SourceFormat, TransformError};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http::request::Parts;
+use http::{header, Method, StatusCode};
+use sha2::{Digest, Sha256};
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// The fallback handler: every path comes here.
+pub(super) async fn handle(State(state): State<AppState>, req: Request) -> Response {
+    let (req, _body) = req.into_parts();
+    let head = req.method == Method::HEAD;
+    let resp = match route(&state, &req).await {
+        Ok(r) => r,
+        Err(e) => {
+            if e.should_log() {
+                tracing::error!(path = %req.uri.path(), error = %e, "request failed");
+            }
+            response::error(&e)
+        }
+    };
+    if head {
+        response::without_body(resp)
+    } else {
+        resp
+    }
+}
+
+async fn route(state: &AppState, req: &Parts) -> Result<Response, Error> {
+    if !matches!(req.method, Method::GET | Method::HEAD) {
+        return Err(Error::Method);
+    }
+    let path = req.uri.path();
+    if path == "/_" || path.starts_with("/_/") {
+        return endpoint(path);
+    }
+    let parsed = parse_request(path, req.uri.query(), state.config.limits.max_output_side)?;
+    authorize(state, &parsed)?;
+    let if_none_match = req.headers.get(header::IF_NONE_MATCH);
+    if parsed.spec.is_identity() {
+        return original(state, &parsed.key, if_none_match).await;
+    }
+    let accept = req
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    variant(state, parsed, accept, if_none_match).await
+}
+
+fn endpoint(path: &str) -> Result<Response, Error> {
+    match path {
+        "/_/health" => Ok(response::json(
+            StatusCode::OK,
+            serde_json::json!({ "status": "ok" }),
+        )),
+        _ => Err(Error::NoEndpoint),
+    }
+}
+
+/// Expiry always; the signature when a secret is configured (unsigned presets if allowed).
+fn authorize(state: &AppState, parsed: &ParsedRequest) -> Result<(), Error> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    check_expiry(&parsed.spec, now)?;
+    let Some(signer) = &state.config.signer else {
+        return Ok(());
+    };
+    if parsed.spec.is_identity() {
+        return Ok(());
+    }
+    let preset_only = TransformSpec {
+        preset: parsed.spec.preset.clone(),
+        ..TransformSpec::default()
+    };
+    if state.config.allow_unsigned_presets
+        && parsed.spec.preset.is_some()
+        && parsed.spec == preset_only
+    {
+        return Ok(());
+    }
+    Ok(signer.verify(&parsed.spec, &parsed.key, parsed.signature.as_deref())?)
+}
+
+/// A strong ETag over what determines the bytes: the variant and the source's version.
+fn etag(variant: &str, source_etag: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(variant.as_bytes());
+    h.update([0]);
+    h.update(source_etag.as_bytes());
+    let d = h.finalize();
+    let hex: String = d[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// No options: the original bytes, untouched, if they are an image.
+async fn original(
+    state: &AppState,
+    key: &Key,
+    if_none_match: Option<&http::HeaderValue>,
+) -> Result<Response, Error> {
+    let original = state.source.get(key, state.config.max_source_bytes).await?;
+    let mime = SourceFormat::sniff(&original.bytes)?.mime();
+    let tag = etag("", &original.etag);
+    let caching = Caching {
+        etag: &tag,
+        cache_control: &state.config.cache_control,
+        vary_accept: false,
+    };
+    if response::etag_matches(if_none_match, &tag) {
+        return Ok(response::not_modified(&caching));
+    }
+    Ok(response::image(original.bytes, mime, &caching))
+}
+
+async fn variant(
+    state: &AppState,
+    parsed: ParsedRequest,
+    accept: Option<&str>,
+    if_none_match: Option<&http::HeaderValue>,
+) -> Result<Response, Error> {
+    let ParsedRequest {
+        key, spec: written, ..
+    } = parsed;
+    let mut spec = state.config.presets.expand(&written)?;
+    if (spec.x.is_some() || spec.y.is_some()) && spec.mode != Some(crate::spec::ResizeMode::Crop) {
+        let token = if spec.x.is_some() { "x" } else { "y" };
+        return Err(crate::spec::SpecError {
+            code: "bad_option",
+            token: format!("{token}_"),
+            message: "x_ and y_ only apply to c_crop".into(),
+        }
+        .into());
+    }
+    // f_auto becomes a concrete format per client; what is left as `Auto` means JPEG-or-PNG,
+    // which the source alone decides, so the variant stays deterministic.
+    let vary_accept = spec.format == Some(Format::Auto);
+    if vary_accept {
+        spec.format = Some(match transform::resolve_auto(accept) {
+            AutoFormat::Avif => Format::Avif,
+            AutoFormat::Webp => Format::Webp,
+            AutoFormat::Legacy => Format::Auto,
+        });
+    }
+    let canonical = TransformSpec {
+        format: spec.format,
+        expires: None,
+        ..written
+    };
+    let variant = match canonical.format {
+        Some(f) if f != Format::Auto => format!("{canonical}.{}", f.as_str()),
+        _ => canonical.to_string(),
+    };
+    let meta = state.source.head(&key).await?;
+    let tag = etag(&variant, &meta.etag);
+    let caching = Caching {
+        etag: &tag,
+        cache_control: &state.config.cache_control,
+        vary_accept,
+    };
+    if response::etag_matches(if_none_match, &tag) {
+        return Ok(response::not_modified(&caching));
+    }
+    let cache_key = format!("{key}\n{variant}\n{}", meta.etag);
+    let rendered = state
+        .memory
+        .get_or_render(cache_key, render(state, &key, &variant, spec, &meta.etag))
+        .await
+        .map_err(|e| (*e).clone())?;
+    Ok(response::image(
+        rendered.bytes.clone(),
+        &rendered.content_type,
+        &caching,
+    ))
+}
+
+/// A memory miss: the result store if it holds this version, else fetch, transform and store.
+async fn render(
+    state: &AppState,
+    key: &Key,
+    variant: &str,
+    spec: TransformSpec,
+    etag: &str,
+) -> Result<Rendered, Error> {
+    match state.store.get(key, variant).await {
+        Ok(Some(r)) if r.source_etag == etag => {
+            state.stats.store_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Rendered {
+                bytes: r.bytes,
+                content_type: r.content_type,
+            });
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(%key, error = %e, "result store read failed; transforming"),
+    }
+    let original = state.source.get(key, state.config.max_source_bytes).await?;
+    state.stats.transforms.fetch_add(1, Ordering::Relaxed);
+    let limits = state.config.limits.clone();
+    let timeout = state.config.transform_timeout;
+    let deadline = Instant::now() + timeout;
+    let bytes = original.bytes.clone();
+    let task =
+        tokio::task::spawn_blocking(move || transform::run(&bytes, &spec, &limits, deadline));
+    let out = match tokio::time::timeout(timeout + std::time::Duration::from_secs(1), task).await {
+        Err(_) => return Err(TransformError::Deadline.into()),
+        Ok(Err(join)) => {
+            tracing::error!(%key, "transform panicked: {join}");
+            return Err(TransformError::Internal("panic".into()).into());
+        }
+        Ok(Ok(result)) => result?,
+    };
+    let rendered = Rendered {
+        bytes: out.bytes.into(),
+        content_type: out.format.mime().to_string(),
+    };
+    let stored = StoredResult {
+        bytes: rendered.bytes.clone(),
+        content_type: rendered.content_type.clone(),
+        source_etag: original.etag,
+    };
+    if let Err(e) = state.store.put(key, variant, &stored).await {
+        tracing::warn!(%key, error = %e, "result store write failed; serving anyway");
+    }
+    Ok(rendered)
+}

@@ -1,0 +1,88 @@
+//! The `pixflow` binary: logging, configuration once, then the chosen command.
+
+use clap::{Parser, Subcommand};
+use pixflow::config::{Config, ServeArgs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod cli;
+
+#[derive(Parser)]
+#[command(
+    name = "pixflow",
+    version,
+    about = "On-the-fly image transformer: URL in, image out"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve images over HTTP (default source: the embedded samples).
+    Serve(ServeArgs),
+    /// Transform one file: `pixflow transform IN OUT --options w_200,h_200,c_fill`.
+    Transform {
+        /// Input image.
+        input: PathBuf,
+        /// Output file; its extension picks the format unless the options give `f_`.
+        output: PathBuf,
+        /// Options in path syntax.
+        #[arg(long, default_value = "")]
+        options: String,
+    },
+    /// Print a signed URL path for PATH (`/w_200/cat.jpg`).
+    Sign {
+        /// The path to sign.
+        path: String,
+        /// The signing secret.
+        #[arg(long, env = "PIXFLOW_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Make the URL expire this many seconds from now.
+        #[arg(long)]
+        expires_in: Option<u64>,
+    },
+    /// Benchmark runner for ../shared/bench/compare.py: `pixflow bench TASK LISTFILE REPS`.
+    Bench {
+        /// T1..T6.
+        task: String,
+        /// File listing one image path a line.
+        list: PathBuf,
+        /// Timed passes after one warm-up pass.
+        reps: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "pixflow=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        Command::Serve(args) => Config::from_args(&args)
+            .map_err(|e| e.to_string())
+            .and_then(cli::serve),
+        Command::Transform {
+            input,
+            output,
+            options,
+        } => cli::transform(&input, &output, &options),
+        Command::Sign {
+            path,
+            secret,
+            expires_in,
+        } => cli::sign(&path, &secret, expires_in),
+        Command::Bench { task, list, reps } => cli::bench(&task, &list, reps),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("pixflow: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

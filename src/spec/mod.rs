@@ -1,0 +1,364 @@
+//! The URL: raw tokens → a typed, validated [`TransformSpec`] whose `Display` is the canonical form.
+//!
+//! The canonical form is the cache key everywhere (memory, result store, CloudFront), so it must be
+//! unique per variant: aliases resolved, defaults dropped, numbers normalised, tokens sorted.
+
+mod key;
+mod parse;
+mod presets;
+mod sign;
+
+use std::fmt;
+
+pub use key::{validate_key, Key};
+pub use parse::{parse_options, parse_request, ParsedRequest, SpecError};
+pub use presets::Presets;
+pub use sign::{check_expiry, sign, SignError, Signer};
+
+/// How the image is fitted into the requested box (`c_` token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResizeMode {
+    /// Fit inside the box, never enlarge (the default).
+    Limit,
+    /// Fit inside the box, enlarging if needed.
+    Fit,
+    /// Cover the box, then crop to exactly the box at the gravity.
+    Fill,
+    /// Like `Fill`, never enlarging.
+    LFill,
+    /// Fit inside, then pad to exactly the box with the background.
+    Pad,
+    /// Like `Pad`, never enlarging the image itself.
+    LPad,
+    /// Exactly the box, aspect ratio ignored.
+    Scale,
+    /// Cut a region out of the original, no scaling.
+    Crop,
+}
+
+impl ResizeMode {
+    /// The canonical token value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResizeMode::Limit => "limit",
+            ResizeMode::Fit => "fit",
+            ResizeMode::Fill => "fill",
+            ResizeMode::LFill => "lfill",
+            ResizeMode::Pad => "pad",
+            ResizeMode::LPad => "lpad",
+            ResizeMode::Scale => "scale",
+            ResizeMode::Crop => "crop",
+        }
+    }
+}
+
+/// Where crops and pads are anchored (`g_` token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gravity {
+    /// Compass anchor: horizontal and vertical alignment, each 0 (left/top), 1 (centre), 2 (right/bottom).
+    Compass(u8, u8),
+    /// Focal point in ten-thousandths of width and height (0..=10000 each).
+    Focal(u16, u16),
+}
+
+impl Gravity {
+    /// The default: centre.
+    pub const CENTER: Gravity = Gravity::Compass(1, 1);
+}
+
+/// Output format (`f_` token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// JPEG.
+    Jpeg,
+    /// PNG.
+    Png,
+    /// WebP.
+    Webp,
+    /// AVIF.
+    Avif,
+    /// GIF (first frame).
+    Gif,
+    /// The best the client's `Accept` allows; resolved per request.
+    Auto,
+}
+
+impl Format {
+    /// The canonical token value, also the result-store file extension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Avif => "avif",
+            Format::Gif => "gif",
+            Format::Auto => "auto",
+        }
+    }
+
+    /// The MIME type of the encoded image.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Webp => "image/webp",
+            Format::Avif => "image/avif",
+            Format::Gif => "image/gif",
+            Format::Auto => "application/octet-stream",
+        }
+    }
+}
+
+/// A right-angle rotation, applied after EXIF orientation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Rotation {
+    /// None.
+    #[default]
+    R0,
+    /// 90° clockwise.
+    R90,
+    /// 180°.
+    R180,
+    /// 270° clockwise.
+    R270,
+}
+
+impl Rotation {
+    /// Degrees clockwise.
+    pub fn degrees(self) -> u16 {
+        match self {
+            Rotation::R0 => 0,
+            Rotation::R90 => 90,
+            Rotation::R180 => 180,
+            Rotation::R270 => 270,
+        }
+    }
+
+    /// Whether width and height swap.
+    pub fn swaps_axes(self) -> bool {
+        matches!(self, Rotation::R90 | Rotation::R270)
+    }
+}
+
+/// An opaque sRGB colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rgb(pub [u8; 3]);
+
+impl Rgb {
+    /// The default background.
+    pub const WHITE: Rgb = Rgb([255, 255, 255]);
+}
+
+/// A decimal with two places, stored in hundredths (`dpr_2.5` is 250).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Centi(pub u32);
+
+impl Centi {
+    /// As a float.
+    pub fn get(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+}
+
+impl fmt::Display for Centi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_decimal(f, u64::from(self.0), 2)
+    }
+}
+
+/// Writes `value / 10^places` with trailing zeros (and a bare point) removed.
+fn write_decimal(f: &mut fmt::Formatter<'_>, value: u64, places: u32) -> fmt::Result {
+    let scale = 10u64.pow(places);
+    let (int, frac) = (value / scale, value % scale);
+    if frac == 0 {
+        return write!(f, "{int}");
+    }
+    let digits = format!("{frac:0width$}", width = places as usize);
+    write!(f, "{int}.{}", digits.trim_end_matches('0'))
+}
+
+/// Quality: a number, or content-aware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quality {
+    /// 1..=100.
+    Fixed(u8),
+}
+
+/// A validated transformation. Every field is `None`/default when the URL did not ask for it, and
+/// tokens equal to their default parse to the default, so equal specs mean equal variants.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct TransformSpec {
+    /// `w_N`.
+    pub width: Option<u32>,
+    /// `h_N`.
+    pub height: Option<u32>,
+    /// `c_MODE`; `None` is `limit`.
+    pub mode: Option<ResizeMode>,
+    /// `g_G`; `None` is centre.
+    pub gravity: Option<Gravity>,
+    /// `dpr_D` in hundredths; `None` is 1.
+    pub dpr: Option<Centi>,
+    /// `q_N`.
+    pub quality: Option<Quality>,
+    /// `f_F`; `None` keeps the source's format.
+    pub format: Option<Format>,
+    /// `gray`.
+    pub gray: bool,
+    /// `blur_N`, sigma in hundredths.
+    pub blur: Option<Centi>,
+    /// `sharpen` / `sharpen_N`, sigma in hundredths.
+    pub sharpen: Option<Centi>,
+    /// `a_90|a_180|a_270`.
+    pub rotation: Rotation,
+    /// `a_hflip`.
+    pub flip_h: bool,
+    /// `a_vflip`.
+    pub flip_v: bool,
+    /// `bg_RRGGBB`; `None` is white.
+    pub background: Option<Rgb>,
+    /// `x_N` for `c_crop`.
+    pub x: Option<u32>,
+    /// `y_N` for `c_crop`.
+    pub y: Option<u32>,
+    /// `t_NAME`, kept by name so the canonical form stays short and edge-computable.
+    pub preset: Option<String>,
+    /// `exp_UNIX`: not part of the canonical form, but of what a signature covers.
+    pub expires: Option<u64>,
+}
+
+/// The default sharpen sigma (hundredths), written as a bare `sharpen`.
+pub const DEFAULT_SHARPEN: Centi = Centi(100);
+
+impl TransformSpec {
+    /// True when the URL asked for nothing: the original bytes are served untouched.
+    pub fn is_identity(&self) -> bool {
+        *self == TransformSpec::default()
+    }
+
+    /// The canonical tokens, sorted. `exp_` is included only when `with_expiry` (for signing).
+    pub fn tokens(&self, with_expiry: bool) -> Vec<String> {
+        let mut t = Vec::new();
+        match self.rotation {
+            Rotation::R0 => {}
+            r => t.push(format!("a_{}", r.degrees())),
+        }
+        if self.flip_h {
+            t.push("a_hflip".into());
+        }
+        if self.flip_v {
+            t.push("a_vflip".into());
+        }
+        if let Some(Rgb([r, g, b])) = self.background {
+            t.push(format!("bg_{r:02x}{g:02x}{b:02x}"));
+        }
+        if let Some(s) = self.blur {
+            t.push(format!("blur_{s}"));
+        }
+        if let Some(m) = self.mode {
+            t.push(format!("c_{}", m.as_str()));
+        }
+        if let Some(d) = self.dpr {
+            t.push(format!("dpr_{d}"));
+        }
+        if let (true, Some(e)) = (with_expiry, self.expires) {
+            t.push(format!("exp_{e}"));
+        }
+        if let Some(f) = self.format {
+            t.push(format!("f_{}", f.as_str()));
+        }
+        if let Some(g) = self.gravity {
+            t.push(format!("g_{}", GravityDisplay(g)));
+        }
+        if self.gray {
+            t.push("gray".into());
+        }
+        if let Some(h) = self.height {
+            t.push(format!("h_{h}"));
+        }
+        if let Some(Quality::Fixed(q)) = self.quality {
+            t.push(format!("q_{q}"));
+        }
+        match self.sharpen {
+            Some(DEFAULT_SHARPEN) => t.push("sharpen".into()),
+            Some(s) => t.push(format!("sharpen_{s}")),
+            None => {}
+        }
+        if let Some(p) = &self.preset {
+            t.push(format!("t_{p}"));
+        }
+        if let Some(w) = self.width {
+            t.push(format!("w_{w}"));
+        }
+        if let Some(x) = self.x {
+            t.push(format!("x_{x}"));
+        }
+        if let Some(y) = self.y {
+            t.push(format!("y_{y}"));
+        }
+        t.sort();
+        t
+    }
+
+    /// Overlays the explicit tokens of `self` on a preset's expansion.
+    pub fn over(&self, base: &TransformSpec) -> TransformSpec {
+        TransformSpec {
+            width: self.width.or(base.width),
+            height: self.height.or(base.height),
+            mode: self.mode.or(base.mode),
+            gravity: self.gravity.or(base.gravity),
+            dpr: self.dpr.or(base.dpr),
+            quality: self.quality.or(base.quality),
+            format: self.format.or(base.format),
+            gray: self.gray || base.gray,
+            blur: self.blur.or(base.blur),
+            sharpen: self.sharpen.or(base.sharpen),
+            rotation: if self.rotation == Rotation::R0 {
+                base.rotation
+            } else {
+                self.rotation
+            },
+            flip_h: self.flip_h || base.flip_h,
+            flip_v: self.flip_v || base.flip_v,
+            background: self.background.or(base.background),
+            x: self.x.or(base.x),
+            y: self.y.or(base.y),
+            preset: None,
+            expires: self.expires,
+        }
+    }
+}
+
+struct GravityDisplay(Gravity);
+
+impl fmt::Display for GravityDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Gravity::Compass(h, v) => {
+                let name = match (h, v) {
+                    (1, 1) => "center",
+                    (1, 0) => "north",
+                    (1, 2) => "south",
+                    (2, 1) => "east",
+                    (0, 1) => "west",
+                    (2, 0) => "north_east",
+                    (0, 0) => "north_west",
+                    (2, 2) => "south_east",
+                    _ => "south_west",
+                };
+                f.write_str(name)
+            }
+            Gravity::Focal(x, y) => {
+                write_decimal(f, u64::from(x), 4)?;
+                f.write_str("x")?;
+                write_decimal(f, u64::from(y), 4)
+            }
+        }
+    }
+}
+
+/// The canonical options segment: sorted tokens joined by commas (empty for the identity).
+impl fmt::Display for TransformSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.tokens(false).join(","))
+    }
+}

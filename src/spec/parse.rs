@@ -1,0 +1,502 @@
+//! Stage one and two of the URL: split path and query into raw tokens, then match each token by
+//! name into a [`TransformSpec`]. Unknown names and bad values are errors naming the token.
+
+use super::key::{validate_key, Key};
+use super::presets::Presets;
+use super::{
+    Centi, Format, Gravity, Quality, ResizeMode, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN,
+};
+use percent_encoding::percent_decode_str;
+
+/// A URL that cannot be served, with the token at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{token}: {message}")]
+pub struct SpecError {
+    /// Machine-readable code for the JSON error body.
+    pub code: &'static str,
+    /// The offending token or path part, as written.
+    pub token: String,
+    /// Why it is refused.
+    pub message: String,
+}
+
+impl SpecError {
+    fn new(code: &'static str, token: &str, message: impl Into<String>) -> Self {
+        SpecError {
+            code,
+            token: token.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn bad(token: &str, message: impl Into<String>) -> Self {
+        SpecError::new("bad_option", token, message)
+    }
+}
+
+/// A parsed request: what to fetch and what to do with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedRequest {
+    /// The source key, decoded and validated.
+    pub key: Key,
+    /// The options as written (presets not yet expanded).
+    pub spec: TransformSpec,
+    /// `s_` / `s=` / `sig=`, when present.
+    pub signature: Option<String>,
+}
+
+/// Names the path grammar knows; a first segment is options only if every token's name is here.
+const PATH_NAMES: &[&str] = &[
+    "w", "h", "c", "g", "dpr", "q", "f", "gray", "e", "blur", "sharpen", "a", "bg", "x", "y", "t",
+    "s", "exp",
+];
+
+/// Parses a request path (still percent-encoded, starting with `/`) and query string.
+pub fn parse_request(
+    path: &str,
+    query: Option<&str>,
+    max_side: u32,
+) -> Result<ParsedRequest, SpecError> {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let mut acc = Accumulator::default();
+    let raw_key = match rest.split_once('/') {
+        Some(("-", key)) => key,
+        Some((first, key)) => {
+            let segment = decode(first)?;
+            if !segment.is_empty()
+                && segment
+                    .split(',')
+                    .all(|t| PATH_NAMES.contains(&token_name(t)))
+            {
+                for token in segment.split(',') {
+                    acc.path_token(token, max_side)?;
+                }
+                key
+            } else {
+                rest
+            }
+        }
+        None => rest,
+    };
+    let key = validate_key(&decode(raw_key)?)?;
+    if let Some(q) = query {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = decode_form(name)?;
+            let value = decode_form(value)?;
+            acc.query_param(&name, &value, max_side)?;
+        }
+    }
+    Ok(ParsedRequest {
+        key,
+        spec: acc.spec,
+        signature: acc.signature,
+    })
+}
+
+/// Parses a bare options string (`w_200,h_100`), as in presets and `--options`.
+pub fn parse_options(options: &str, max_side: u32) -> Result<TransformSpec, SpecError> {
+    let mut acc = Accumulator::default();
+    for token in options.split(',').filter(|t| !t.is_empty()) {
+        acc.path_token(token, max_side)?;
+    }
+    if let Some(sig) = acc.signature {
+        return Err(SpecError::bad(
+            &format!("s_{sig}"),
+            "a signature has no place here",
+        ));
+    }
+    Ok(acc.spec)
+}
+
+fn token_name(token: &str) -> &str {
+    token.split_once('_').map_or(token, |(name, _)| name)
+}
+
+fn decode(s: &str) -> Result<String, SpecError> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| SpecError::new("bad_key", s, "percent-encoding does not decode to UTF-8"))
+}
+
+fn decode_form(s: &str) -> Result<String, SpecError> {
+    decode(&s.replace('+', " "))
+}
+
+/// Collects tokens from every place options can come from, refusing repeats.
+#[derive(Default)]
+struct Accumulator {
+    spec: TransformSpec,
+    seen: Vec<&'static str>,
+    signature: Option<String>,
+}
+
+impl Accumulator {
+    /// Marks an option as given; a second time is an error.
+    fn once(&mut self, slot: &'static str, token: &str) -> Result<(), SpecError> {
+        if self.seen.contains(&slot) {
+            return Err(SpecError::new(
+                "repeated_option",
+                token,
+                "this option is given more than once",
+            ));
+        }
+        self.seen.push(slot);
+        Ok(())
+    }
+
+    fn path_token(&mut self, token: &str, max_side: u32) -> Result<(), SpecError> {
+        let (name, value) = match token.split_once('_') {
+            Some((n, v)) => (n, Some(v)),
+            None => (token, None),
+        };
+        match (name, value) {
+            ("gray", None) => self.set_gray(token, true),
+            ("e", Some("grayscale")) => self.set_gray(token, true),
+            ("sharpen", None) => self.set_sharpen(token, None),
+            ("sharpen", Some(v)) => self.set_sharpen(token, Some(v)),
+            ("o", Some(v)) => self.options_param(token, v, max_side),
+            (_, None) => Err(SpecError::new("unknown_option", token, "unknown option")),
+            (_, Some(v)) => self.named(name, v, token, max_side),
+        }
+    }
+
+    fn query_param(&mut self, name: &str, value: &str, max_side: u32) -> Result<(), SpecError> {
+        let token = &format!("{name}={value}");
+        let canonical = match name {
+            "w" | "width" => "w",
+            "h" | "height" => "h",
+            "fit" => "c",
+            "g" | "gravity" => "g",
+            "dpr" => "dpr",
+            "q" | "quality" => "q",
+            "f" | "fm" | "format" => "f",
+            "blur" => "blur",
+            "bg" => "bg",
+            "x" => "x",
+            "y" => "y",
+            "preset" => "t",
+            "s" | "sig" => "s",
+            "exp" => "exp",
+            "gray" | "grayscale" => {
+                return match value {
+                    "" | "1" | "true" => self.set_gray(token, true),
+                    "0" | "false" => self.set_gray(token, false),
+                    _ => Err(SpecError::bad(token, "expected nothing, 1 or true")),
+                };
+            }
+            "sharpen" => return self.set_sharpen(token, Some(value).filter(|v| !v.is_empty())),
+            "rot" => {
+                return match value {
+                    "0" => self.once("rot", token),
+                    "90" | "180" | "270" => self.named("a", value, token, max_side),
+                    _ => Err(SpecError::bad(token, "rotation must be 0, 90, 180 or 270")),
+                };
+            }
+            "flip" => {
+                let (h, v) = match value {
+                    "h" => (true, false),
+                    "v" => (false, true),
+                    "hv" | "vh" => (true, true),
+                    _ => return Err(SpecError::bad(token, "flip must be h, v or hv")),
+                };
+                if h {
+                    self.once("hflip", token)?;
+                    self.spec.flip_h = true;
+                }
+                if v {
+                    self.once("vflip", token)?;
+                    self.spec.flip_v = true;
+                }
+                return Ok(());
+            }
+            "o" => return self.options_param(token, value, max_side),
+            // Unknown query parameters (cache busters, tracking) are ignored, as CDNs do.
+            _ => return Ok(()),
+        };
+        self.named(canonical, value, token, max_side)
+    }
+
+    /// The `o=` form: a whole path-style options segment in one query parameter.
+    fn options_param(&mut self, token: &str, value: &str, max_side: u32) -> Result<(), SpecError> {
+        if value.is_empty() {
+            return Err(SpecError::bad(token, "o= needs options"));
+        }
+        value
+            .split(',')
+            .try_for_each(|t| self.path_token(t, max_side))
+    }
+
+    fn set_gray(&mut self, token: &str, on: bool) -> Result<(), SpecError> {
+        self.once("gray", token)?;
+        self.spec.gray = on;
+        Ok(())
+    }
+
+    fn set_sharpen(&mut self, token: &str, value: Option<&str>) -> Result<(), SpecError> {
+        self.once("sharpen", token)?;
+        let sigma = match value {
+            None => DEFAULT_SHARPEN,
+            Some(v) => centi(token, v, 30, 1000, "sharpen sigma must be 0.3 to 10")?,
+        };
+        self.spec.sharpen = Some(sigma);
+        Ok(())
+    }
+
+    /// A `name_value` token under its canonical name.
+    fn named(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
+        match name {
+            "w" => {
+                self.once("w", token)?;
+                self.spec.width = Some(uint(
+                    token,
+                    v,
+                    1,
+                    max_side,
+                    &format!("width must be 1 to {max_side}"),
+                )?);
+            }
+            "h" => {
+                self.once("h", token)?;
+                self.spec.height = Some(uint(
+                    token,
+                    v,
+                    1,
+                    max_side,
+                    &format!("height must be 1 to {max_side}"),
+                )?);
+            }
+            "c" => {
+                let mode = match v {
+                    "limit" | "scale-down" | "max" => ResizeMode::Limit,
+                    "fit" | "contain" | "inside" | "clip" => ResizeMode::Fit,
+                    "fill" | "cover" => ResizeMode::Fill,
+                    "lfill" => ResizeMode::LFill,
+                    "pad" => ResizeMode::Pad,
+                    "lpad" => ResizeMode::LPad,
+                    "scale" | "stretch" | "squeeze" => ResizeMode::Scale,
+                    "crop" => ResizeMode::Crop,
+                    _ => return Err(SpecError::bad(token, "unknown resize mode")),
+                };
+                self.once("c", token)?;
+                self.spec.mode = Some(mode).filter(|m| *m != ResizeMode::Limit);
+            }
+            "g" => {
+                let g = gravity(token, v)?;
+                self.once("g", token)?;
+                self.spec.gravity = Some(g).filter(|g| *g != Gravity::CENTER);
+            }
+            "dpr" => {
+                let d = centi(
+                    token,
+                    v,
+                    100,
+                    400,
+                    "dpr must be 1 to 4, with up to 2 decimals",
+                )?;
+                self.once("dpr", token)?;
+                self.spec.dpr = Some(d).filter(|d| d.0 != 100);
+            }
+            "q" => {
+                if v == "auto" {
+                    return Err(SpecError::new(
+                        "not_supported",
+                        token,
+                        "q_auto is not supported yet",
+                    ));
+                }
+                let q = uint(token, v, 1, 100, "quality must be 1 to 100")?;
+                self.once("q", token)?;
+                self.spec.quality = Some(Quality::Fixed(q as u8));
+            }
+            "f" => {
+                let f = match v {
+                    "jpeg" | "jpg" => Format::Jpeg,
+                    "png" => Format::Png,
+                    "webp" => Format::Webp,
+                    "avif" => Format::Avif,
+                    "gif" => Format::Gif,
+                    "auto" => Format::Auto,
+                    "json" => {
+                        return Err(SpecError::new(
+                            "not_supported",
+                            token,
+                            "f_json is not supported yet",
+                        ))
+                    }
+                    _ => return Err(SpecError::bad(token, "unknown format")),
+                };
+                self.once("f", token)?;
+                self.spec.format = Some(f);
+            }
+            "e" => {
+                return Err(SpecError::bad(
+                    token,
+                    "unknown effect (e_grayscale is the only one)",
+                ))
+            }
+            "blur" => {
+                let s = centi(token, v, 30, 10_000, "blur sigma must be 0.3 to 100")?;
+                self.once("blur", token)?;
+                self.spec.blur = Some(s);
+            }
+            "a" => {
+                let (slot, apply): (&'static str, fn(&mut TransformSpec)) = match v {
+                    "90" => ("rot", |s| s.rotation = Rotation::R90),
+                    "180" => ("rot", |s| s.rotation = Rotation::R180),
+                    "270" => ("rot", |s| s.rotation = Rotation::R270),
+                    "hflip" => ("hflip", |s| s.flip_h = true),
+                    "vflip" => ("vflip", |s| s.flip_v = true),
+                    _ => {
+                        return Err(SpecError::bad(
+                            token,
+                            "expected a_90, a_180, a_270, a_hflip or a_vflip",
+                        ))
+                    }
+                };
+                self.once(slot, token)?;
+                apply(&mut self.spec);
+            }
+            "bg" => {
+                let hex = v.strip_prefix('#').unwrap_or(v);
+                let rgb = (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .then(|| {
+                        let n = u32::from_str_radix(hex, 16).unwrap_or(0xffffff);
+                        Rgb([(n >> 16) as u8, (n >> 8) as u8, n as u8])
+                    })
+                    .ok_or_else(|| {
+                        SpecError::bad(token, "background must be six hex digits RRGGBB")
+                    })?;
+                self.once("bg", token)?;
+                self.spec.background = Some(rgb).filter(|c| *c != Rgb::WHITE);
+            }
+            "x" => {
+                self.once("x", token)?;
+                self.spec.x = Some(uint(token, v, 0, 1_000_000, "x must be 0 to 1000000")?);
+            }
+            "y" => {
+                self.once("y", token)?;
+                self.spec.y = Some(uint(token, v, 0, 1_000_000, "y must be 0 to 1000000")?);
+            }
+            "t" => {
+                if !Presets::valid_name(v) {
+                    return Err(SpecError::bad(
+                        token,
+                        "preset names are 1-64 of a-z A-Z 0-9 _ -",
+                    ));
+                }
+                self.once("t", token)?;
+                self.spec.preset = Some(v.to_string());
+            }
+            "s" => {
+                if v.is_empty() || v.len() > 64 {
+                    return Err(SpecError::bad(token, "malformed signature"));
+                }
+                self.once("s", token)?;
+                self.signature = Some(v.to_string());
+            }
+            "exp" => {
+                self.once("exp", token)?;
+                self.spec.expires = Some(u64::from(uint(
+                    token,
+                    v,
+                    0,
+                    u32::MAX,
+                    "expiry must be a unix time",
+                )?));
+            }
+            _ => return Err(SpecError::new("unknown_option", token, "unknown option")),
+        }
+        Ok(())
+    }
+}
+
+/// A non-negative decimal integer in `min..=max`; leading zeros are allowed (`w_0200`).
+fn uint(token: &str, v: &str, min: u32, max: u32, why: &str) -> Result<u32, SpecError> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SpecError::bad(token, why));
+    }
+    let digits = v.trim_start_matches('0');
+    if digits.len() > 10 {
+        return Err(SpecError::bad(token, why));
+    }
+    let n: u64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().map_err(|_| SpecError::bad(token, why))?
+    };
+    if n < u64::from(min) || n > u64::from(max) {
+        return Err(SpecError::bad(token, why));
+    }
+    Ok(n as u32)
+}
+
+/// A decimal with at most `places` fractional digits, as an integer scaled by `10^places`.
+fn fixed(v: &str, places: u32) -> Option<u64> {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits_ok(int) || !digits_ok(frac) || frac.len() > places as usize {
+        return None;
+    }
+    if v.ends_with('.') {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    if int.len() > 9 {
+        return None;
+    }
+    let int: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let mut f: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
+    for _ in frac.len()..places as usize {
+        f *= 10;
+    }
+    Some(int * 10u64.pow(places) + f)
+}
+
+fn centi(token: &str, v: &str, min: u32, max: u32, why: &str) -> Result<Centi, SpecError> {
+    match fixed(v, 2) {
+        Some(n) if n >= u64::from(min) && n <= u64::from(max) => Ok(Centi(n as u32)),
+        _ => Err(SpecError::bad(token, why)),
+    }
+}
+
+fn gravity(token: &str, v: &str) -> Result<Gravity, SpecError> {
+    let compass = |h, v| Ok(Gravity::Compass(h, v));
+    match v {
+        "center" | "centre" | "c" => compass(1, 1),
+        "north" | "n" => compass(1, 0),
+        "south" | "s" => compass(1, 2),
+        "east" | "e" => compass(2, 1),
+        "west" | "w" => compass(0, 1),
+        "north_east" | "ne" => compass(2, 0),
+        "north_west" | "nw" => compass(0, 0),
+        "south_east" | "se" => compass(2, 2),
+        "south_west" | "sw" => compass(0, 2),
+        "auto" => Err(SpecError::new(
+            "not_supported",
+            token,
+            "g_auto is not supported yet",
+        )),
+        _ => {
+            let why = "gravity must be a compass point or a focal point like 0.25x0.7";
+            let (x, y) = v
+                .split_once('x')
+                .ok_or_else(|| SpecError::bad(token, why))?;
+            match (fixed(x, 4), fixed(y, 4)) {
+                (Some(x), Some(y)) if x <= 10_000 && y <= 10_000 => {
+                    if (x, y) == (5_000, 5_000) {
+                        compass(1, 1)
+                    } else {
+                        Ok(Gravity::Focal(x as u16, y as u16))
+                    }
+                }
+                _ => Err(SpecError::bad(token, why)),
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Decoding, with every limit checked from the header before pixels are touched. JPEGs go through
+//! libjpeg-turbo with DCT-domain downscaling; everything else through the `image` crate.
+
+use super::{Limits, TransformError};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use std::io::Cursor;
+
+/// Source formats pixflow reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// JPEG.
+    Jpeg,
+    /// PNG.
+    Png,
+    /// WebP.
+    Webp,
+    /// GIF (first frame).
+    Gif,
+    /// BMP.
+    Bmp,
+    /// TIFF.
+    Tiff,
+}
+
+impl SourceFormat {
+    /// Recognises a supported format from its magic bytes.
+    pub fn sniff(bytes: &[u8]) -> Result<SourceFormat, TransformError> {
+        match image::guess_format(bytes) {
+            Ok(ImageFormat::Jpeg) => Ok(SourceFormat::Jpeg),
+            Ok(ImageFormat::Png) => Ok(SourceFormat::Png),
+            Ok(ImageFormat::WebP) => Ok(SourceFormat::Webp),
+            Ok(ImageFormat::Gif) => Ok(SourceFormat::Gif),
+            Ok(ImageFormat::Bmp) => Ok(SourceFormat::Bmp),
+            Ok(ImageFormat::Tiff) => Ok(SourceFormat::Tiff),
+            Ok(other) => Err(TransformError::Unsupported(format!(
+                "{other:?} sources are not supported"
+            ))),
+            Err(_) => Err(TransformError::Unsupported(
+                "the source is not a recognised image".into(),
+            )),
+        }
+    }
+
+    /// The MIME type of the source bytes.
+    pub fn mime(self) -> &'static str {
+        match self {
+            SourceFormat::Jpeg => "image/jpeg",
+            SourceFormat::Png => "image/png",
+            SourceFormat::Webp => "image/webp",
+            SourceFormat::Gif => "image/gif",
+            SourceFormat::Bmp => "image/bmp",
+            SourceFormat::Tiff => "image/tiff",
+        }
+    }
+
+    fn image_format(self) -> ImageFormat {
+        match self {
+            SourceFormat::Jpeg => ImageFormat::Jpeg,
+            SourceFormat::Png => ImageFormat::Png,
+            SourceFormat::Webp => ImageFormat::WebP,
+            SourceFormat::Gif => ImageFormat::Gif,
+            SourceFormat::Bmp => ImageFormat::Bmp,
+            SourceFormat::Tiff => ImageFormat::Tiff,
+        }
+    }
+}
+
+/// What the header says, read before decoding.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The format.
+    pub format: SourceFormat,
+    /// Stored width (before orientation).
+    pub width: u32,
+    /// Stored height.
+    pub height: u32,
+    /// EXIF orientation, 1..=8.
+    pub orientation: u8,
+    /// Embedded ICC profile.
+    pub icc: Option<Vec<u8>>,
+}
+
+/// A decoded image and the factor it was shrunk by while decoding (1 unless DCT-scaled).
+pub struct Decoded {
+    /// 8-bit pixels: L8, La8, Rgb8 or Rgba8.
+    pub image: DynamicImage,
+    /// The header.
+    pub header: Header,
+}
+
+/// Reads the header and checks the pixel limit.
+pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformError> {
+    let format = SourceFormat::sniff(bytes)?;
+    let header = if format == SourceFormat::Jpeg {
+        let mut d = turbojpeg::Decompressor::new().map_err(internal)?;
+        let h = d
+            .read_header(bytes)
+            .map_err(|e| TransformError::Corrupt(format!("JPEG header: {e}")))?;
+        let (icc, exif) = jpeg_segments(bytes);
+        Header {
+            format,
+            width: h.width as u32,
+            height: h.height as u32,
+            orientation: exif.map_or(1, exif_orientation),
+            icc,
+        }
+    } else {
+        let mut decoder = image_decoder(bytes, format, limits)?;
+        let (width, height) = decoder.dimensions();
+        let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
+        let icc = decoder.icc_profile().ok().flatten();
+        Header {
+            format,
+            width,
+            height,
+            orientation,
+            icc,
+        }
+    };
+    check_pixels(&header, limits)?;
+    Ok(header)
+}
+
+fn check_pixels(h: &Header, limits: &Limits) -> Result<(), TransformError> {
+    if h.width == 0 || h.height == 0 {
+        return Err(TransformError::Corrupt("the image has no pixels".into()));
+    }
+    if u64::from(h.width) * u64::from(h.height) > limits.max_source_pixels {
+        return Err(TransformError::TooManyPixels(
+            h.width,
+            h.height,
+            limits.max_source_pixels,
+        ));
+    }
+    Ok(())
+}
+
+fn image_decoder<'a>(
+    bytes: &'a [u8],
+    format: SourceFormat,
+    limits: &Limits,
+) -> Result<Box<dyn ImageDecoder + 'a>, TransformError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let mut l = image::Limits::default();
+    // Room for an RGBA8 (or 16-bit RGB) buffer of the largest allowed image plus decoder state.
+    l.max_alloc = Some(
+        limits
+            .max_source_pixels
+            .saturating_mul(8)
+            .saturating_add(64 << 20),
+    );
+    reader.limits(l);
+    reader
+        .into_decoder()
+        .map(|d| Box::new(d) as Box<dyn ImageDecoder + 'a>)
+        .map_err(decode_error)
+}
+
+/// Decodes `bytes`, shrinking in the DCT domain by `scale_eighths`/8 when the source is a JPEG.
+pub fn decode(
+    bytes: &[u8],
+    header: Header,
+    scale_eighths: u8,
+    gray: bool,
+    limits: &Limits,
+) -> Result<Decoded, TransformError> {
+    let image = match header.format {
+        SourceFormat::Jpeg => match decode_jpeg(bytes, scale_eighths, gray && header.icc.is_none())
+        {
+            Ok(img) => img,
+            // CMYK and other colour spaces libjpeg-turbo will not turn into RGB.
+            Err(_) => decode_with_image(bytes, header.format, limits)?,
+        },
+        f => decode_with_image(bytes, f, limits)?,
+    };
+    Ok(Decoded { image, header })
+}
+
+fn decode_jpeg(
+    bytes: &[u8],
+    scale_eighths: u8,
+    gray: bool,
+) -> Result<DynamicImage, TransformError> {
+    let mut d = turbojpeg::Decompressor::new().map_err(internal)?;
+    let scale = turbojpeg::ScalingFactor::new(usize::from(scale_eighths.clamp(1, 8)), 8);
+    let h = d
+        .read_header(bytes)
+        .map_err(|e| TransformError::Corrupt(e.to_string()))?
+        .scaled(scale);
+    d.set_scaling_factor(scale).map_err(internal)?;
+    let (format, channels) = if gray {
+        (turbojpeg::PixelFormat::GRAY, 1)
+    } else {
+        (turbojpeg::PixelFormat::RGB, 3)
+    };
+    let mut pixels = vec![0u8; h.width * h.height * channels];
+    let out = turbojpeg::Image {
+        pixels: pixels.as_mut_slice(),
+        width: h.width,
+        pitch: h.width * channels,
+        height: h.height,
+        format,
+    };
+    d.decompress(bytes, out)
+        .map_err(|e| TransformError::Corrupt(format!("JPEG data: {e}")))?;
+    let (w, hh) = (h.width as u32, h.height as u32);
+    let img = if gray {
+        image::GrayImage::from_raw(w, hh, pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        image::RgbImage::from_raw(w, hh, pixels).map(DynamicImage::ImageRgb8)
+    };
+    img.ok_or_else(|| internal("JPEG buffer size"))
+}
+
+fn decode_with_image(
+    bytes: &[u8],
+    format: SourceFormat,
+    limits: &Limits,
+) -> Result<DynamicImage, TransformError> {
+    let decoder = image_decoder(bytes, format, limits)?;
+    let img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    Ok(to_8bit(img))
+}
+
+/// Narrows any decoded image to one of the four 8-bit layouts the pipeline handles.
+pub fn to_8bit(img: DynamicImage) -> DynamicImage {
+    match img {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => img,
+        DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(img.to_luma8()),
+        DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    }
+}
+
+fn decode_error(e: image::ImageError) -> TransformError {
+    match e {
+        image::ImageError::Limits(l) => {
+            TransformError::OverLimit(format!("decoding would exceed a limit: {l}"))
+        }
+        image::ImageError::Unsupported(u) => TransformError::Unsupported(u.to_string()),
+        other => TransformError::Corrupt(other.to_string()),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> TransformError {
+    TransformError::Internal(e.to_string())
+}
+
+fn orientation_number(o: image::metadata::Orientation) -> u8 {
+    use image::metadata::Orientation::*;
+    match o {
+        NoTransforms => 1,
+        FlipHorizontal => 2,
+        Rotate180 => 3,
+        FlipVertical => 4,
+        Rotate90FlipH => 5,
+        Rotate90 => 6,
+        Rotate270FlipH => 7,
+        Rotate270 => 8,
+    }
+}
+
+/// The EXIF orientation tag of a raw TIFF-structured EXIF block, 1 when absent or odd.
+fn exif_orientation(tiff: &[u8]) -> u8 {
+    let Ok(exif) = exif::Reader::new().read_raw(tiff.to_vec()) else {
+        return 1;
+    };
+    exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .filter(|v| (1..=8).contains(v))
+        .map_or(1, |v| v as u8)
+}
+
+/// The ICC profile (APP2 chunks, reassembled) and the EXIF block (APP1) of a JPEG.
+fn jpeg_segments(bytes: &[u8]) -> (Option<Vec<u8>>, Option<&[u8]>) {
+    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+    let mut exif = None;
+    let mut i = 2;
+    while i + 4 <= bytes.len() && bytes[i] == 0xFF {
+        let marker = bytes[i + 1];
+        if marker == 0xD8 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 || marker == 0xFF {
+            i += if marker == 0xFF { 1 } else { 2 };
+            continue;
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            break; // start of scan: no more metadata segments
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        let Some(body) = bytes.get(i + 4..i + 2 + len).filter(|_| len >= 2) else {
+            break;
+        };
+        match marker {
+            0xE1 if body.starts_with(b"Exif\0\0") && exif.is_none() => exif = Some(&body[6..]),
+            0xE2 if body.starts_with(b"ICC_PROFILE\0") && body.len() > 14 => {
+                icc_chunks.push((body[12], &body[14..]))
+            }
+            _ => {}
+        }
+        i += 2 + len;
+    }
+    icc_chunks.sort_by_key(|(seq, _)| *seq);
+    let icc = (!icc_chunks.is_empty()).then(|| {
+        icc_chunks
+            .iter()
+            .flat_map(|(_, c)| c.iter().copied())
+            .collect()
+    });
+    (icc, exif)
+}

@@ -1,0 +1,111 @@
+//! Encoders: libjpeg-turbo for JPEG, libwebp for WebP, `image` (png, ravif, gif) for the rest.
+//! Nothing of the source's metadata is written: orientation has been applied, colour is sRGB.
+
+use super::TransformError;
+use crate::spec::Format;
+use image::{DynamicImage, ExtendedColorType, ImageEncoder};
+
+/// Default qualities when the URL gives none (AVIF reaches JPEG q80's look at a lower number).
+pub fn default_quality(format: Format) -> u8 {
+    match format {
+        Format::Avif => 60,
+        _ => 80,
+    }
+}
+
+/// AVIF encoder speed (1 slowest … 10 fastest): 8 keeps a 1 MP encode well under a second.
+pub(super) const AVIF_SPEED: u8 = 8;
+
+/// Encodes `img` as `format`. JPEG expects an opaque image (flatten first).
+pub(super) fn encode(
+    img: &DynamicImage,
+    format: Format,
+    quality: u8,
+    webp_lossless: bool,
+) -> Result<Vec<u8>, TransformError> {
+    let (w, h) = (img.width(), img.height());
+    let fail = |e: &dyn std::fmt::Display| {
+        TransformError::Internal(format!("{} encoder: {e}", format.as_str()))
+    };
+    match format {
+        Format::Jpeg => {
+            let (pixels, pf, subsamp) = match img {
+                DynamicImage::ImageLuma8(b) => (
+                    b.as_raw().as_slice(),
+                    turbojpeg::PixelFormat::GRAY,
+                    turbojpeg::Subsamp::Gray,
+                ),
+                DynamicImage::ImageRgb8(b) => (
+                    b.as_raw().as_slice(),
+                    turbojpeg::PixelFormat::RGB,
+                    turbojpeg::Subsamp::Sub2x2,
+                ),
+                _ => return Err(fail(&"expects L8 or RGB8 pixels")),
+            };
+            let mut c = turbojpeg::Compressor::new().map_err(|e| fail(&e))?;
+            c.set_quality(i32::from(quality)).map_err(|e| fail(&e))?;
+            c.set_subsamp(subsamp).map_err(|e| fail(&e))?;
+            c.set_optimize(true).map_err(|e| fail(&e))?;
+            let channels = pf.size();
+            let image = turbojpeg::Image {
+                pixels,
+                width: w as usize,
+                pitch: w as usize * channels,
+                height: h as usize,
+                format: pf,
+            };
+            c.compress_to_vec(image).map_err(|e| fail(&e))
+        }
+        Format::Webp => {
+            let rgba;
+            let rgb;
+            let encoder = if img.color().has_alpha() {
+                rgba = img.to_rgba8();
+                webp::Encoder::from_rgba(rgba.as_raw(), w, h)
+            } else {
+                rgb = match img {
+                    DynamicImage::ImageRgb8(b) => std::borrow::Cow::Borrowed(b),
+                    other => std::borrow::Cow::Owned(other.to_rgb8()),
+                };
+                webp::Encoder::from_rgb(rgb.as_raw(), w, h)
+            };
+            let mem = if webp_lossless {
+                encoder.encode_lossless()
+            } else {
+                encoder.encode(f32::from(quality))
+            };
+            Ok(mem.to_vec())
+        }
+        Format::Png => {
+            let mut out = Vec::new();
+            let encoder = image::codecs::png::PngEncoder::new(&mut out);
+            encoder
+                .write_image(img.as_bytes(), w, h, img.color().into())
+                .map_err(|e| fail(&e))?;
+            Ok(out)
+        }
+        Format::Avif => {
+            let mut out = Vec::new();
+            let encoder = image::codecs::avif::AvifEncoder::new_with_speed_quality(
+                &mut out, AVIF_SPEED, quality,
+            );
+            if img.color().has_alpha() {
+                encoder.write_image(img.to_rgba8().as_raw(), w, h, ExtendedColorType::Rgba8)
+            } else {
+                encoder.write_image(img.to_rgb8().as_raw(), w, h, ExtendedColorType::Rgb8)
+            }
+            .map_err(|e| fail(&e))?;
+            Ok(out)
+        }
+        Format::Gif => {
+            let mut out = Vec::new();
+            let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 10);
+            encoder
+                .encode(img.to_rgba8().as_raw(), w, h, ExtendedColorType::Rgba8)
+                .map_err(|e| fail(&e))?;
+            drop(encoder);
+            Ok(out)
+        }
+        Format::Auto => Err(fail(&"f_auto must be resolved before encoding")),
+    }
+}
