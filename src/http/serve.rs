@@ -141,6 +141,8 @@ async fn variant(
         }
         .into());
     }
+    transform::geometry::check_request(&spec, state.config.limits.max_output_side)
+        .map_err(TransformError::from)?;
     // f_auto becomes a concrete format per client; what is left as `Auto` means JPEG-or-PNG,
     // which the source alone decides, so the variant stays deterministic.
     let vary_accept = spec.format == Some(Format::Auto);

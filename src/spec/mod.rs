@@ -362,3 +362,6 @@ impl fmt::Display for TransformSpec {
         f.write_str(&self.tokens(false).join(","))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -78,6 +78,8 @@ pub struct Header {
     pub orientation: u8,
     /// Embedded ICC profile.
     pub icc: Option<Vec<u8>>,
+    /// A CMYK/YCCK JPEG, which libjpeg-turbo will not turn into RGB.
+    pub cmyk: bool,
 }
 
 /// A decoded image and the factor it was shrunk by while decoding (1 unless DCT-scaled).
@@ -103,6 +105,10 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             height: h.height as u32,
             orientation: exif.map_or(1, exif_orientation),
             icc,
+            cmyk: matches!(
+                h.colorspace,
+                turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
+            ),
         }
     } else {
         let mut decoder = image_decoder(bytes, format, limits)?;
@@ -115,6 +121,7 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             height,
             orientation,
             icc,
+            cmyk: false,
         }
     };
     check_pixels(&header, limits)?;
@@ -165,12 +172,10 @@ pub fn decode(
     limits: &Limits,
 ) -> Result<Decoded, TransformError> {
     let image = match header.format {
-        SourceFormat::Jpeg => match decode_jpeg(bytes, scale_eighths, gray && header.icc.is_none())
-        {
-            Ok(img) => img,
-            // CMYK and other colour spaces libjpeg-turbo will not turn into RGB.
-            Err(_) => decode_with_image(bytes, header.format, limits)?,
-        },
+        // CMYK/YCCK, which libjpeg-turbo will not turn into RGB, go to the `image` decoder.
+        SourceFormat::Jpeg if !header.cmyk => {
+            decode_jpeg(bytes, scale_eighths, gray && header.icc.is_none())?
+        }
         f => decode_with_image(bytes, f, limits)?,
     };
     Ok(Decoded { image, header })

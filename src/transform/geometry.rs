@@ -60,7 +60,9 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GeometryError {
     /// The result would exceed the output side limit.
-    #[error("the result would be {0}x{1} px, over the {2} px side limit")]
+    #[error(
+        "the result would be {0}x{1} px, over the {2} px side limit (0 = follows the aspect ratio)"
+    )]
     TooLarge(u32, u32, u32),
     /// `x_`/`y_` lie outside the image.
     #[error("{0} lies outside the {1}x{2} image")]
@@ -76,16 +78,27 @@ fn at_least_1(v: u64) -> u32 {
     v.clamp(1, u64::from(u32::MAX)) as u32
 }
 
+/// The requested box in pixels: `w` and `h` times `dpr`, rounded.
+pub fn requested_box(spec: &TransformSpec) -> (Option<u32>, Option<u32>) {
+    let dpr = u64::from(spec.dpr.map_or(100, |d| d.0));
+    let scale = |v: u32| at_least_1(round_div(u64::from(v) * dpr, 100));
+    (spec.width.map(scale), spec.height.map(scale))
+}
+
+/// Refuses a request whose box (after `dpr`) is over the side limit, before any source is read.
+pub fn check_request(spec: &TransformSpec, max_side: u32) -> Result<(), GeometryError> {
+    match requested_box(spec) {
+        (Some(w), h) if w > max_side => Err(GeometryError::TooLarge(w, h.unwrap_or(0), max_side)),
+        (w, Some(h)) if h > max_side => Err(GeometryError::TooLarge(w.unwrap_or(0), h, max_side)),
+        _ => Ok(()),
+    }
+}
+
 /// Plans `spec` (presets already expanded) on a displayed source of `src` pixels.
 pub fn plan(src: (u32, u32), spec: &TransformSpec, max_side: u32) -> Result<Plan, GeometryError> {
+    check_request(spec, max_side)?;
     let (sw, sh) = (u64::from(src.0), u64::from(src.1));
-    let dpr = u64::from(spec.dpr.map_or(100, |d| d.0));
-    let bw = spec
-        .width
-        .map(|w| at_least_1(round_div(u64::from(w) * dpr, 100)));
-    let bh = spec
-        .height
-        .map(|h| at_least_1(round_div(u64::from(h) * dpr, 100)));
+    let (bw, bh) = requested_box(spec);
     let gravity = spec.gravity.unwrap_or(Gravity::CENTER);
     let full = Rect {
         x: 0,
