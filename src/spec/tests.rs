@@ -195,7 +195,9 @@ fn signatures_match_fixed_vectors() {
     let spec = parse_options("w_200,h_200,c_fill", 8192).unwrap();
     let key = validate_key("photos/cat.jpg").unwrap();
     let sig = sign(b"correct horse battery staple", &spec, &key);
-    assert_eq!(sig.len(), 16);
+    assert_eq!(sig, "01As1bgsZLsTihEW");
+    let exp = parse_options("w_400,exp_2000000000", 8192).unwrap();
+    assert_eq!(sign(b"correct horse battery staple", &exp, &key), "syOeLolPaAZ3xUsU");
     let signer = Signer::new(&b"correct horse battery staple"[..]);
     assert_eq!(signer.verify(&spec, &key, Some(&sig)), Ok(()));
     assert_eq!(
