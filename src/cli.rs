@@ -17,6 +17,23 @@ pub(crate) fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot serve on {addr}: {e}"))
 }
 
+/// The Lambda runtime: everything built once per cold start, then one invocation after another.
+pub(crate) fn lambda(config: Config) -> Result<(), String> {
+    #[cfg(feature = "aws")]
+    {
+        let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+        rt.block_on(async {
+            let state = AppState::from_config(config).await.map_err(|e| e.to_string())?;
+            pixflow::runtime::lambda::run(state).await.map_err(|e| e.to_string())
+        })
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = config;
+        Err("this build has no Lambda runtime (built without the `aws` feature)".into())
+    }
+}
+
 /// `pixflow transform IN OUT --options …`.
 pub(crate) fn transform(input: &Path, output: &Path, options: &str) -> Result<(), String> {
     let limits = Limits::default();

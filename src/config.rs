@@ -20,9 +20,20 @@ pub struct ServeArgs {
     /// Address of the local HTTP server.
     #[arg(long, env = "PIXFLOW_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// In-memory cache size in MB; 0 turns it off.
-    #[arg(long, env = "PIXFLOW_MEMORY_CACHE_MB", default_value_t = 256)]
-    pub memory_cache_mb: u64,
+    /// In-memory cache size in MB; 0 turns it off. Default: 256, or a quarter of the function's
+    /// memory on Lambda.
+    #[arg(long, env = "PIXFLOW_MEMORY_CACHE_MB")]
+    pub memory_cache_mb: Option<u64>,
+    /// An S3-compatible endpoint (path-style addressing), e.g. a local S3 server.
+    #[arg(long, env = "PIXFLOW_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// Deadline of one S3 call, retries included, in seconds.
+    #[arg(long, env = "PIXFLOW_S3_TIMEOUT_SECS", default_value_t = 10.0)]
+    pub s3_timeout_secs: f64,
+    /// How long a source's version (ETag) is trusted before it is looked up again, in seconds.
+    /// Default: 0 for a folder (a stat is cheap), 60 for S3 (one HeadObject per key per minute).
+    #[arg(long, env = "PIXFLOW_REVALIDATE_SECS")]
+    pub revalidate_secs: Option<u64>,
     /// Signing secret; when set, URLs with options must carry a valid `s_` signature.
     #[arg(long, env = "PIXFLOW_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
@@ -63,6 +74,9 @@ pub enum SourceConfig {
     Embedded,
     /// A local folder.
     Local(PathBuf),
+    /// An S3 bucket and prefix.
+    #[cfg(feature = "aws")]
+    S3(crate::aws::S3Location),
 }
 
 /// Where results are stored.
@@ -72,6 +86,9 @@ pub enum StoreConfig {
     Off,
     /// A local folder.
     Local(PathBuf),
+    /// An S3 bucket and prefix.
+    #[cfg(feature = "aws")]
+    S3(crate::aws::S3Location),
 }
 
 /// The validated configuration, built once per process.
@@ -99,6 +116,12 @@ pub struct Config {
     pub transform_timeout: Duration,
     /// `Cache-Control` for images.
     pub cache_control: String,
+    /// S3-compatible endpoint.
+    pub s3_endpoint: Option<String>,
+    /// Deadline of one S3 call.
+    pub s3_timeout: Duration,
+    /// How long a source ETag is trusted.
+    pub revalidate: Duration,
 }
 
 /// A setting that cannot be used, with its name.
@@ -140,6 +163,9 @@ impl Default for Config {
             max_source_bytes: 50_000_000,
             transform_timeout: Duration::from_secs(20),
             cache_control: "public, max-age=31536000, immutable".into(),
+            s3_endpoint: None,
+            s3_timeout: Duration::from_secs(10),
+            revalidate: Duration::ZERO,
         }
     }
 }
@@ -173,6 +199,10 @@ impl Config {
             }
             path => StoreConfig::Local(PathBuf::from(path)),
         };
+        #[cfg(feature = "aws")]
+        let is_s3 = matches!(source, SourceConfig::S3(_));
+        #[cfg(not(feature = "aws"))]
+        let is_s3 = false;
         let listen = args.listen.parse().map_err(|e| {
             bad(
                 "--listen",
@@ -216,7 +246,7 @@ impl Config {
             source,
             result_store,
             listen,
-            memory_cache_bytes: args.memory_cache_mb.saturating_mul(1 << 20),
+            memory_cache_bytes: memory_cache_mb(args.memory_cache_mb).saturating_mul(1 << 20),
             signer,
             allow_unsigned_presets: args.allow_unsigned_presets,
             presets,
@@ -227,6 +257,27 @@ impl Config {
                 args.transform_timeout_secs,
             )?),
             cache_control: args.cache_control.clone(),
+            s3_endpoint: args.s3_endpoint.clone(),
+            s3_timeout: Duration::from_secs_f64(positive("--s3-timeout-secs", args.s3_timeout_secs)?),
+            revalidate: Duration::from_secs(args.revalidate_secs.unwrap_or(if is_s3 { 60 } else { 0 })),
         })
     }
+}
+
+/// `s3://bucket/prefix`, when this build has the AWS parts.
+fn s3_location(setting: &'static str, url: &str) -> Result<SourceConfig, ConfigError> {
+    #[cfg(feature = "aws")]
+    return crate::aws::S3Location::parse(url).map(SourceConfig::S3).map_err(|m| bad(setting, m));
+    #[cfg(not(feature = "aws"))]
+    return Err(bad(setting, format!("`{url}`: this build has no S3 support (built without the `aws` feature)")));
+}
+
+/// The memory cache size: as given, else a quarter of the Lambda function's memory, else 256 MB.
+fn memory_cache_mb(given: Option<u64>) -> u64 {
+    given.unwrap_or_else(|| {
+        std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+            .ok()
+            .and_then(|m| m.parse::<u64>().ok())
+            .map_or(256, |mb| mb / 4)
+    })
 }

@@ -7,6 +7,8 @@
 //! [`cache`] (memory and result store), [`transform`] (pixels), [`http`] (status and headers),
 //! [`runtime`] (sockets). [`config`] reads flags and environment; [`error`] maps failures to HTTP.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod cache;
 pub mod config;
 pub mod error;

@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     /// Serve images over HTTP (default source: the embedded samples).
     Serve(ServeArgs),
+    /// Serve Lambda Function URL invocations (chosen automatically when AWS_LAMBDA_RUNTIME_API is set).
+    #[command(hide = true)]
+    Lambda(ServeArgs),
     /// Transform one file: `pixflow transform IN OUT --options w_200,h_200,c_fill`.
     Transform {
         /// Input image.

@@ -42,6 +42,8 @@ pub struct AppState {
     pub memory: MemoryCache,
     /// Counters.
     pub stats: Arc<Stats>,
+    /// Source versions trusted for `--revalidate-secs` (absent when that is 0).
+    pub(crate) versions: Option<moka::future::Cache<crate::spec::Key, crate::source::Meta>>,
 }
 
 impl AppState {

@@ -162,7 +162,7 @@ async fn variant(
         Some(f) if f != Format::Auto => format!("{canonical}.{}", f.as_str()),
         _ => canonical.to_string(),
     };
-    let meta = state.source.head(&key).await?;
+    let meta = state.source_version(&key).await?;
     let tag = etag(&variant, &meta.etag);
     let caching = Caching {
         etag: &tag,

@@ -154,3 +154,15 @@ async fn outputs_carry_no_exif() {
         "metadata is stripped"
     );
 }
+
+#[tokio::test]
+async fn icc_profiles_are_converted_to_srgb() {
+    let s = state();
+    // Stored as pure red, but under a profile whose "red" is sRGB's green.
+    let img = get(&s, "/w_32,f_png/icc_swapped.jpg").await.image().to_rgb8();
+    let p = img.get_pixel(16, 8).0;
+    assert!(p[1] > 180 && p[0] < 90, "expected green after conversion, got {p:?}");
+    // The same pixels with no profile stay red.
+    let plain = get(&s, "/w_32,f_png/quadrants.jpg").await.image().to_rgb8();
+    assert!(near(plain.get_pixel(4, 4).0, RED, 40));
+}

@@ -75,6 +75,64 @@ pub fn jpeg_with_orientation(img: &DynamicImage, orientation: u16) -> Vec<u8> {
     out
 }
 
+/// A minimal ICC v2 RGB display profile whose red and green primaries are sRGB's swapped: a pixel
+/// stored as pure red under it is sRGB green.
+pub fn swapped_primaries_icc() -> Vec<u8> {
+    let s15 = |v: f64| ((v * 65536.0).round() as i32).to_be_bytes();
+    let xyz = |x: f64, y: f64, z: f64| {
+        let mut t = b"XYZ \0\0\0\0".to_vec();
+        for v in [x, y, z] {
+            t.extend_from_slice(&s15(v));
+        }
+        t
+    };
+    let curve = || b"curv\0\0\0\0\0\0\0\x01\x02\x33\0\0".to_vec(); // gamma 2.2, padded to 16
+    let tags: Vec<(&[u8; 4], Vec<u8>)> = vec![
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.3851, 0.7169, 0.0971)), // sRGB's green colorant
+        (b"gXYZ", xyz(0.4361, 0.2225, 0.0139)), // sRGB's red colorant
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", curve()),
+        (b"gTRC", curve()),
+        (b"bTRC", curve()),
+    ];
+    let table_len = 4 + 12 * tags.len();
+    let mut offset = 128 + table_len;
+    let mut table = (tags.len() as u32).to_be_bytes().to_vec();
+    let mut data = Vec::new();
+    for (sig, body) in &tags {
+        table.extend_from_slice(*sig);
+        table.extend_from_slice(&(offset as u32).to_be_bytes());
+        table.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        data.extend_from_slice(body);
+        offset += body.len();
+    }
+    let mut header = vec![0u8; 128];
+    header[0..4].copy_from_slice(&(offset as u32).to_be_bytes());
+    header[8..12].copy_from_slice(&[2, 0x10, 0, 0]);
+    header[12..16].copy_from_slice(b"mntr");
+    header[16..20].copy_from_slice(b"RGB ");
+    header[20..24].copy_from_slice(b"XYZ ");
+    header[36..40].copy_from_slice(b"acsp");
+    header[68..72].copy_from_slice(&s15(0.9642));
+    header[72..76].copy_from_slice(&s15(1.0));
+    header[76..80].copy_from_slice(&s15(0.8249));
+    [header, table, data].concat()
+}
+
+/// A JPEG carrying `icc` in an APP2 segment.
+pub fn jpeg_with_icc(img: &DynamicImage, icc: &[u8]) -> Vec<u8> {
+    let jpeg = encode(img, ImageFormat::Jpeg);
+    let mut app2 = b"ICC_PROFILE\0\x01\x01".to_vec();
+    app2.extend_from_slice(icc);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE2]);
+    out.extend_from_slice(&((app2.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app2);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A PNG whose header claims `w`×`h` but holds no real pixel data.
 pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -145,6 +203,8 @@ fn write_all(dir: &Path) {
     let jpeg = encode(&big, ImageFormat::Jpeg);
     put("truncated.jpg", &jpeg[..jpeg.len() / 3]);
     put("huge.png", &png_claiming(20_000, 20_000));
+    let red = DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 32, Rgb(RED)));
+    put("icc_swapped.jpg", &jpeg_with_icc(&red, &swapped_primaries_icc()));
     put(
         "text.jpg",
         b"this is not an image, only a text file named .jpg\n",

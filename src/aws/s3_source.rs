@@ -1,0 +1,98 @@
+//! Originals in S3: `GetObject` with the byte cap applied while the body streams in.
+
+use super::{classify, S3Location};
+use crate::source::{Meta, Original, Source, SourceError};
+use crate::spec::Key;
+use async_trait::async_trait;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
+
+/// Reads originals from `s3://bucket/prefix`.
+#[derive(Debug, Clone)]
+pub struct S3Source {
+    client: aws_sdk_s3::Client,
+    location: S3Location,
+}
+
+impl S3Source {
+    /// A source over `location` using `client`.
+    pub fn new(client: aws_sdk_s3::Client, location: S3Location) -> Self {
+        S3Source { client, location }
+    }
+
+    fn object_key(&self, key: &Key) -> String {
+        format!("{}{}", self.location.prefix, key)
+    }
+}
+
+fn http_status<E, R: HttpStatus>(err: &SdkError<E, R>) -> Option<u16> {
+    err.raw_response().map(HttpStatus::status)
+}
+
+/// The raw status of an SDK response (S3 answers some errors, like a 403 on HEAD, with no code).
+trait HttpStatus {
+    fn status(&self) -> u16;
+}
+
+impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+fn denied(what: &str, key: &Key) -> SourceError {
+    tracing::error!(%key, "{what}: access denied; check the function's s3:GetObject permission on the source prefix");
+    SourceError::Unavailable(format!("{what}: access denied"))
+}
+
+#[async_trait]
+impl Source for S3Source {
+    async fn head(&self, key: &Key) -> Result<Meta, SourceError> {
+        let out = self.client.head_object().bucket(&self.location.bucket).key(self.object_key(key)).send().await;
+        match out {
+            Ok(o) => Ok(Meta {
+                etag: o.e_tag().unwrap_or_default().to_string(),
+                len: o.content_length().unwrap_or(0).max(0) as u64,
+            }),
+            Err(e) if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_))) || http_status(&e) == Some(404) => {
+                Err(SourceError::NotFound(key.to_string()))
+            }
+            Err(e) if http_status(&e) == Some(403) => Err(denied("HeadObject", key)),
+            Err(e) => Err(classify("HeadObject", &e)),
+        }
+    }
+
+    async fn get(&self, key: &Key, max_bytes: u64) -> Result<Original, SourceError> {
+        let out = self.client.get_object().bucket(&self.location.bucket).key(self.object_key(key)).send().await;
+        let mut obj = match out {
+            Ok(o) => o,
+            Err(e) if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_))) || http_status(&e) == Some(404) => {
+                return Err(SourceError::NotFound(key.to_string()))
+            }
+            Err(e) if http_status(&e) == Some(403) => return Err(denied("GetObject", key)),
+            Err(e) => return Err(classify("GetObject", &e)),
+        };
+        if obj.content_length().is_some_and(|n| n.max(0) as u64 > max_bytes) {
+            return Err(SourceError::TooLarge(max_bytes)); // dropping the body abandons the download
+        }
+        let etag = obj.e_tag().unwrap_or_default().to_string();
+        let mut bytes = Vec::with_capacity(obj.content_length().unwrap_or(0).clamp(0, max_bytes as i64) as usize);
+        while let Some(chunk) = obj
+            .body
+            .try_next()
+            .await
+            .map_err(|e| SourceError::Unavailable(format!("GetObject body: {e}")))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(SourceError::TooLarge(max_bytes));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Original { bytes: bytes.into(), etag })
+    }
+
+    fn describe(&self) -> String {
+        format!("s3://{}/{}", self.location.bucket, self.location.prefix)
+    }
+}
