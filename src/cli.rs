@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 /// `pixflow serve`.
 pub(crate) fn serve(config: Config) -> Result<(), String> {
     let addr = config.listen;
-    let state = AppState::from_config(config)
-        .map_err(|e| format!("cannot open the source or result store: {e}"))?;
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    rt.block_on(pixflow::runtime::local::serve(state, addr))
-        .map_err(|e| format!("cannot serve on {addr}: {e}"))
+    rt.block_on(async {
+        let state = AppState::from_config(config)
+            .await
+            .map_err(|e| format!("cannot open the source or result store: {e}"))?;
+        pixflow::runtime::local::serve(state, addr).await.map_err(|e| format!("cannot serve on {addr}: {e}"))
+    })
 }
 
 /// The Lambda runtime: everything built once per cold start, then one invocation after another.
@@ -37,14 +39,9 @@ pub(crate) fn lambda(config: Config) -> Result<(), String> {
 /// `pixflow transform IN OUT --options …`.
 pub(crate) fn transform(input: &Path, output: &Path, options: &str) -> Result<(), String> {
     let limits = Limits::default();
-    let mut spec =
-        parse_options(options, limits.max_output_side).map_err(|e| format!("--options: {e}"))?;
+    let mut spec = parse_options(options, limits.max_output_side).map_err(|e| format!("--options: {e}"))?;
     if spec.format.is_none() {
-        let ext = output
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         spec.format = match ext.as_str() {
             "jpg" | "jpeg" => Some(Format::Jpeg),
             "png" => Some(Format::Png),
@@ -57,19 +54,11 @@ pub(crate) fn transform(input: &Path, output: &Path, options: &str) -> Result<()
     if spec.preset.is_some() {
         return Err("--options: presets need a server configuration; spell the tokens out".into());
     }
-    let bytes =
-        std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let bytes = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let deadline = Instant::now() + Duration::from_secs(600);
     let out = transform::run(&bytes, &spec, &limits, deadline).map_err(|e| e.to_string())?;
-    std::fs::write(output, &out.bytes)
-        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-    println!(
-        "{} {}x{} {} bytes",
-        out.format.mime(),
-        out.width,
-        out.height,
-        out.bytes.len()
-    );
+    std::fs::write(output, &out.bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    println!("{} {}x{} {} bytes", out.format.mime(), out.width, out.height, out.bytes.len());
     Ok(())
 }
 
@@ -82,9 +71,8 @@ pub(crate) fn sign(path: &str, secret: &str, expires_in: Option<u64>) -> Result<
     let parsed = parse_request(path_part, query, 65_535).map_err(|e| e.to_string())?;
     let mut spec = parsed.spec;
     if let Some(secs) = expires_in {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| e.to_string())?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
         spec.expires = Some(now.as_secs() + secs);
     }
     let sig = sign_spec(secret.as_bytes(), &spec, &parsed.key);
@@ -110,11 +98,7 @@ fn task_options(task: &str) -> Option<&'static str> {
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_string)
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
@@ -124,8 +108,7 @@ pub(crate) fn bench(task: &str, list: &Path, reps: usize) -> Result<(), String> 
     let options = task_options(task).ok_or_else(|| format!("unknown task {task} (T1..T6)"))?;
     let limits = Limits::default();
     let spec = parse_options(options, limits.max_output_side).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(list)
-        .map_err(|e| format!("cannot read {}: {e}", list.display()))?;
+    let text = std::fs::read_to_string(list).map_err(|e| format!("cannot read {}: {e}", list.display()))?;
     let files: Vec<Vec<u8>> = text
         .lines()
         .filter(|l| !l.trim().is_empty())

@@ -59,11 +59,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PIXFLOW_TRANSFORM_TIMEOUT_SECS", default_value_t = 20.0)]
     pub transform_timeout_secs: f64,
     /// `Cache-Control` of successful image responses.
-    #[arg(
-        long,
-        env = "PIXFLOW_CACHE_CONTROL",
-        default_value = "public, max-age=31536000, immutable"
-    )]
+    #[arg(long, env = "PIXFLOW_CACHE_CONTROL", default_value = "public, max-age=31536000, immutable")]
     pub cache_control: String,
 }
 
@@ -135,10 +131,7 @@ pub struct ConfigError {
 }
 
 fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        setting,
-        message: message.into(),
-    }
+    ConfigError { setting, message: message.into() }
 }
 
 fn positive(setting: &'static str, v: f64) -> Result<f64, ConfigError> {
@@ -175,12 +168,7 @@ impl Config {
     pub fn from_args(args: &ServeArgs) -> Result<Config, ConfigError> {
         let source = match args.source.as_deref() {
             None | Some("") => SourceConfig::Embedded,
-            Some(s) if s.starts_with("s3://") => {
-                return Err(bad(
-                    "--source",
-                    "S3 sources are not available in this build yet; use a local folder",
-                ))
-            }
+            Some(s) if s.starts_with("s3://") => s3_location("--source", s)?,
             Some(path) => {
                 let p = PathBuf::from(path);
                 if !p.is_dir() {
@@ -191,12 +179,11 @@ impl Config {
         };
         let result_store = match args.result_store.as_str() {
             "off" | "" => StoreConfig::Off,
-            s if s.starts_with("s3://") => {
-                return Err(bad(
-                    "--result-store",
-                    "S3 result stores are not available in this build yet",
-                ))
-            }
+            s if s.starts_with("s3://") => match s3_location("--result-store", s)? {
+                #[cfg(feature = "aws")]
+                SourceConfig::S3(l) => StoreConfig::S3(l),
+                _ => unreachable!("s3_location returns S3 or an error"),
+            },
             path => StoreConfig::Local(PathBuf::from(path)),
         };
         #[cfg(feature = "aws")]
@@ -204,13 +191,7 @@ impl Config {
         #[cfg(not(feature = "aws"))]
         let is_s3 = false;
         let listen = args.listen.parse().map_err(|e| {
-            bad(
-                "--listen",
-                format!(
-                    "`{}` is not an address like 127.0.0.1:8080 ({e})",
-                    args.listen
-                ),
-            )
+            bad("--listen", format!("`{}` is not an address like 127.0.0.1:8080 ({e})", args.listen))
         })?;
         if !(16..=65_535).contains(&args.max_output_side) {
             return Err(bad("--max-output-side", "must be 16 to 65535"));
@@ -222,21 +203,14 @@ impl Config {
         };
         let presets_text = match args.presets.as_deref() {
             None => String::new(),
-            Some(p) if !p.contains('=') => std::fs::read_to_string(p).map_err(|e| {
-                bad(
-                    "--presets",
-                    format!("cannot read the presets file `{p}`: {e}"),
-                )
-            })?,
+            Some(p) if !p.contains('=') => std::fs::read_to_string(p)
+                .map_err(|e| bad("--presets", format!("cannot read the presets file `{p}`: {e}")))?,
             Some(inline) => inline.to_string(),
         };
-        let presets =
-            Presets::parse(&presets_text, args.max_output_side).map_err(|m| bad("--presets", m))?;
+        let presets = Presets::parse(&presets_text, args.max_output_side).map_err(|m| bad("--presets", m))?;
         let signer = match args.secret.as_deref() {
             None => None,
-            Some(s) if s.len() < 16 => {
-                return Err(bad("--secret", "must be at least 16 characters"))
-            }
+            Some(s) if s.len() < 16 => return Err(bad("--secret", "must be at least 16 characters")),
             Some(s) => Some(Signer::new(s.as_bytes())),
         };
         if args.cache_control.contains(['\r', '\n']) {
@@ -269,7 +243,10 @@ fn s3_location(setting: &'static str, url: &str) -> Result<SourceConfig, ConfigE
     #[cfg(feature = "aws")]
     return crate::aws::S3Location::parse(url).map(SourceConfig::S3).map_err(|m| bad(setting, m));
     #[cfg(not(feature = "aws"))]
-    return Err(bad(setting, format!("`{url}`: this build has no S3 support (built without the `aws` feature)")));
+    return Err(bad(
+        setting,
+        format!("`{url}`: this build has no S3 support (built without the `aws` feature)"),
+    ));
 }
 
 /// The memory cache size: as given, else a quarter of the Lambda function's memory, else 256 MB.

@@ -74,9 +74,7 @@ impl Error {
             Error::Source(SourceError::Unavailable(_)) => "origin_failure",
             Error::Transform(TransformError::Unsupported(_)) => "unsupported_image",
             Error::Transform(TransformError::Corrupt(_)) => "corrupt_image",
-            Error::Transform(TransformError::TooManyPixels(..) | TransformError::OverLimit(_)) => {
-                "too_large"
-            }
+            Error::Transform(TransformError::TooManyPixels(..) | TransformError::OverLimit(_)) => "too_large",
             Error::Transform(TransformError::Geometry(_)) => "bad_geometry",
             Error::Transform(TransformError::Deadline) => "deadline_exceeded",
             Error::Transform(TransformError::Internal(_)) => "internal",
@@ -92,9 +90,7 @@ impl Error {
             Error::Spec(e) => format!("`{}`: {}", e.token, e.message),
             Error::Source(SourceError::Unavailable(_)) => "the origin could not be read".into(),
             Error::Source(SourceError::Timeout(_)) => "the origin did not answer in time".into(),
-            Error::Transform(TransformError::Internal(_)) => {
-                "the image could not be processed".into()
-            }
+            Error::Transform(TransformError::Internal(_)) => "the image could not be processed".into(),
             Error::Store(_) => "the result store could not be reached".into(),
             other => other.to_string(),
         }

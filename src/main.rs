@@ -8,11 +8,7 @@ use std::process::ExitCode;
 mod cli;
 
 #[derive(Parser)]
-#[command(
-    name = "pixflow",
-    version,
-    about = "On-the-fly image transformer: URL in, image out"
-)]
+#[command(name = "pixflow", version, about = "On-the-fly image transformer: URL in, image out")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,27 +54,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "pixflow=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let result = match Cli::parse().command {
-        Command::Serve(args) => Config::from_args(&args)
-            .map_err(|e| e.to_string())
-            .and_then(cli::serve),
-        Command::Transform {
-            input,
-            output,
-            options,
-        } => cli::transform(&input, &output, &options),
-        Command::Sign {
-            path,
-            secret,
-            expires_in,
-        } => cli::sign(&path, &secret, expires_in),
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "pixflow=info".into());
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if on_lambda {
+        // CloudWatch reads one JSON object a line; the span carries the request id.
+        logs.json().with_current_span(true).without_time().init();
+    } else {
+        logs.init();
+    }
+    // On Lambda the configuration comes from the environment only.
+    let command = if on_lambda { Cli::parse_from(["pixflow", "lambda"]) } else { Cli::parse() }.command;
+    let result = match command {
+        Command::Serve(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::serve),
+        Command::Lambda(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::lambda),
+        Command::Transform { input, output, options } => cli::transform(&input, &output, &options),
+        Command::Sign { path, secret, expires_in } => cli::sign(&path, &secret, expires_in),
         Command::Bench { task, list, reps } => cli::bench(&task, &list, reps),
     };
     match result {

@@ -68,7 +68,10 @@ pub fn s3_client_from(shared: &aws_config::SdkConfig, settings: &S3Settings) -> 
 
 /// Sorts an SDK failure into the status the client should see: a timeout is 504, anything else
 /// about reaching the service is 502. `what` names the call for the log.
-pub(crate) fn classify<E, R>(what: &str, err: &aws_sdk_s3::error::SdkError<E, R>) -> crate::source::SourceError
+pub(crate) fn classify<E, R>(
+    what: &str,
+    err: &aws_sdk_s3::error::SdkError<E, R>,
+) -> crate::source::SourceError
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -49,13 +49,17 @@ fn denied(what: &str, key: &Key) -> SourceError {
 #[async_trait]
 impl Source for S3Source {
     async fn head(&self, key: &Key) -> Result<Meta, SourceError> {
-        let out = self.client.head_object().bucket(&self.location.bucket).key(self.object_key(key)).send().await;
+        let out =
+            self.client.head_object().bucket(&self.location.bucket).key(self.object_key(key)).send().await;
         match out {
             Ok(o) => Ok(Meta {
                 etag: o.e_tag().unwrap_or_default().to_string(),
                 len: o.content_length().unwrap_or(0).max(0) as u64,
             }),
-            Err(e) if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_))) || http_status(&e) == Some(404) => {
+            Err(e)
+                if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_)))
+                    || http_status(&e) == Some(404) =>
+            {
                 Err(SourceError::NotFound(key.to_string()))
             }
             Err(e) if http_status(&e) == Some(403) => Err(denied("HeadObject", key)),
@@ -64,10 +68,14 @@ impl Source for S3Source {
     }
 
     async fn get(&self, key: &Key, max_bytes: u64) -> Result<Original, SourceError> {
-        let out = self.client.get_object().bucket(&self.location.bucket).key(self.object_key(key)).send().await;
+        let out =
+            self.client.get_object().bucket(&self.location.bucket).key(self.object_key(key)).send().await;
         let mut obj = match out {
             Ok(o) => o,
-            Err(e) if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_))) || http_status(&e) == Some(404) => {
+            Err(e)
+                if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_)))
+                    || http_status(&e) == Some(404) =>
+            {
                 return Err(SourceError::NotFound(key.to_string()))
             }
             Err(e) if http_status(&e) == Some(403) => return Err(denied("GetObject", key)),
@@ -77,12 +85,10 @@ impl Source for S3Source {
             return Err(SourceError::TooLarge(max_bytes)); // dropping the body abandons the download
         }
         let etag = obj.e_tag().unwrap_or_default().to_string();
-        let mut bytes = Vec::with_capacity(obj.content_length().unwrap_or(0).clamp(0, max_bytes as i64) as usize);
-        while let Some(chunk) = obj
-            .body
-            .try_next()
-            .await
-            .map_err(|e| SourceError::Unavailable(format!("GetObject body: {e}")))?
+        let mut bytes =
+            Vec::with_capacity(obj.content_length().unwrap_or(0).clamp(0, max_bytes as i64) as usize);
+        while let Some(chunk) =
+            obj.body.try_next().await.map_err(|e| SourceError::Unavailable(format!("GetObject body: {e}")))?
         {
             if (bytes.len() + chunk.len()) as u64 > max_bytes {
                 return Err(SourceError::TooLarge(max_bytes));

@@ -51,7 +51,8 @@ impl ResultStore for S3Store {
         };
         let content_type = obj.content_type().unwrap_or("application/octet-stream").to_string();
         let source_etag = obj.metadata().and_then(|m| m.get(SOURCE_ETAG)).cloned().unwrap_or_default();
-        let bytes = obj.body.collect().await.map_err(|e| StoreError(format!("GetObject body: {e}")))?.into_bytes();
+        let bytes =
+            obj.body.collect().await.map_err(|e| StoreError(format!("GetObject body: {e}")))?.into_bytes();
         Ok(Some(StoredResult { bytes, content_type, source_etag }))
     }
 

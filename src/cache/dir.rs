@@ -43,30 +43,18 @@ impl ResultStore for DirStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(e)),
         };
-        let nl = data
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or_else(|| StoreError("malformed entry".into()))?;
-        let header: Header =
-            serde_json::from_slice(&data[..nl]).map_err(|e| StoreError(e.to_string()))?;
+        let nl = data.iter().position(|&b| b == b'\n').ok_or_else(|| StoreError("malformed entry".into()))?;
+        let header: Header = serde_json::from_slice(&data[..nl]).map_err(|e| StoreError(e.to_string()))?;
         let bytes = bytes::Bytes::from(data).slice(nl + 1..);
-        Ok(Some(StoredResult {
-            bytes,
-            content_type: header.content_type,
-            source_etag: header.source_etag,
-        }))
+        Ok(Some(StoredResult { bytes, content_type: header.content_type, source_etag: header.source_etag }))
     }
 
     async fn put(&self, key: &Key, variant: &str, result: &StoredResult) -> Result<(), StoreError> {
         let path = self.path(key, variant);
-        let dir = path
-            .parent()
-            .ok_or_else(|| StoreError("no parent folder".into()))?;
+        let dir = path.parent().ok_or_else(|| StoreError("no parent folder".into()))?;
         tokio::fs::create_dir_all(dir).await.map_err(io)?;
-        let header = Header {
-            content_type: result.content_type.clone(),
-            source_etag: result.source_etag.clone(),
-        };
+        let header =
+            Header { content_type: result.content_type.clone(), source_etag: result.source_etag.clone() };
         let mut data = serde_json::to_vec(&header).map_err(|e| StoreError(e.to_string()))?;
         data.push(b'\n');
         data.extend_from_slice(&result.bytes);

@@ -28,8 +28,7 @@ impl MemoryCache {
             moka::future::Cache::builder()
                 .max_capacity(capacity_bytes)
                 .weigher(|k: &String, v: &Arc<Rendered>| {
-                    u32::try_from(k.len() + v.bytes.len() + v.content_type.len() + 64)
-                        .unwrap_or(u32::MAX)
+                    u32::try_from(k.len() + v.bytes.len() + v.content_type.len() + 64).unwrap_or(u32::MAX)
                 })
                 .build()
         });
@@ -37,20 +36,12 @@ impl MemoryCache {
     }
 
     /// The cached value for `key`, or the result of `render`, run once for all concurrent callers.
-    pub async fn get_or_render<F>(
-        &self,
-        key: String,
-        render: F,
-    ) -> Result<Arc<Rendered>, Arc<Error>>
+    pub async fn get_or_render<F>(&self, key: String, render: F) -> Result<Arc<Rendered>, Arc<Error>>
     where
         F: Future<Output = Result<Rendered, Error>>,
     {
         match &self.inner {
-            Some(cache) => {
-                cache
-                    .try_get_with(key, async { render.await.map(Arc::new) })
-                    .await
-            }
+            Some(cache) => cache.try_get_with(key, async { render.await.map(Arc::new) }).await,
             None => render.await.map(Arc::new).map_err(Arc::new),
         }
     }

@@ -50,32 +50,61 @@ impl AppState {
     /// A state over explicit parts (tests use this with their own source and store).
     pub fn new(config: Config, source: Arc<dyn Source>, store: Arc<dyn ResultStore>) -> Self {
         let memory = MemoryCache::new(config.memory_cache_bytes);
-        AppState {
-            config: Arc::new(config),
-            source,
-            store,
-            memory,
-            stats: Arc::default(),
-        }
+        let versions = (!config.revalidate.is_zero()).then(|| {
+            moka::future::Cache::builder().max_capacity(100_000).time_to_live(config.revalidate).build()
+        });
+        AppState { config: Arc::new(config), source, store, memory, stats: Arc::default(), versions }
     }
 
-    /// The state the configuration describes.
-    pub fn from_config(config: Config) -> std::io::Result<Self> {
+    /// The state the configuration describes; clients are built here, once.
+    pub async fn from_config(config: Config) -> std::io::Result<Self> {
+        #[cfg(feature = "aws")]
+        let s3 = {
+            let uses_s3 = matches!(config.source, SourceConfig::S3(_))
+                || matches!(config.result_store, StoreConfig::S3(_));
+            let settings =
+                crate::aws::S3Settings { endpoint: config.s3_endpoint.clone(), timeout: config.s3_timeout };
+            match uses_s3 {
+                true => Some(crate::aws::s3_client(&settings).await),
+                false => None,
+            }
+        };
         let source: Arc<dyn Source> = match &config.source {
             SourceConfig::Embedded => Arc::new(EmbeddedSource),
             SourceConfig::Local(dir) => Arc::new(LocalSource::new(dir)?),
+            #[cfg(feature = "aws")]
+            SourceConfig::S3(loc) => {
+                Arc::new(crate::aws::S3Source::new(s3.clone().expect("built above"), loc.clone()))
+            }
         };
         let store: Arc<dyn ResultStore> = match &config.result_store {
             StoreConfig::Off => Arc::new(NoStore),
             StoreConfig::Local(dir) => Arc::new(DirStore::new(dir)?),
+            #[cfg(feature = "aws")]
+            StoreConfig::S3(loc) => Arc::new(crate::aws::S3Store::new(
+                s3.clone().expect("built above"),
+                loc.clone(),
+                config.cache_control.clone(),
+            )),
         };
         Ok(AppState::new(config, source, store))
+    }
+
+    /// The source's current version of `key`, trusted for `--revalidate-secs`.
+    pub(crate) async fn source_version(
+        &self,
+        key: &crate::spec::Key,
+    ) -> Result<crate::source::Meta, crate::source::SourceError> {
+        match &self.versions {
+            None => self.source.head(key).await,
+            Some(cache) => {
+                cache.try_get_with(key.clone(), self.source.head(key)).await.map_err(|e| (*e).clone())
+            }
+        }
     }
 }
 
 /// The application: one tower service answering every path.
 pub fn app(state: AppState) -> axum::Router {
-    axum::Router::new()
-        .fallback(serve::handle)
-        .with_state(state)
+    axum::Router::new().fallback(serve::handle).with_state(state)
 }

@@ -21,9 +21,8 @@ fn value(s: &str) -> HeaderValue {
 }
 
 fn cached(mut builder: http::response::Builder, c: &Caching<'_>) -> http::response::Builder {
-    builder = builder
-        .header(header::ETAG, value(c.etag))
-        .header(header::CACHE_CONTROL, value(c.cache_control));
+    builder =
+        builder.header(header::ETAG, value(c.etag)).header(header::CACHE_CONTROL, value(c.cache_control));
     if c.vary_accept {
         builder = builder.header(header::VARY, "Accept");
     }
@@ -37,9 +36,7 @@ pub(super) fn image(bytes: Bytes, content_type: &str, c: &Caching<'_>) -> Respon
         .header(header::CONTENT_TYPE, value(content_type))
         .header(header::CONTENT_LENGTH, bytes.len())
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    cached(builder, c)
-        .body(Body::from(bytes))
-        .unwrap_or_else(|_| fallback())
+    cached(builder, c).body(Body::from(bytes)).unwrap_or_else(|_| fallback())
 }
 
 /// 304 for a matching `If-None-Match`.
@@ -52,11 +49,7 @@ pub(super) fn not_modified(c: &Caching<'_>) -> Response {
 /// A JSON body with no-cache semantics fitting its status.
 pub(super) fn json(status: StatusCode, body: serde_json::Value) -> Response {
     let text = body.to_string();
-    let cache = if status.is_server_error() {
-        "no-store"
-    } else {
-        "public, max-age=60"
-    };
+    let cache = if status.is_server_error() { "no-store" } else { "public, max-age=60" };
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
@@ -69,13 +62,9 @@ pub(super) fn json(status: StatusCode, body: serde_json::Value) -> Response {
 
 /// `{"error": code, "message": sentence}` with the error's status; 4xx cache briefly, 5xx never.
 pub(super) fn error(e: &Error) -> Response {
-    let mut resp = json(
-        e.status(),
-        serde_json::json!({ "error": e.code(), "message": e.public_message() }),
-    );
+    let mut resp = json(e.status(), serde_json::json!({ "error": e.code(), "message": e.public_message() }));
     if e.status() == StatusCode::METHOD_NOT_ALLOWED {
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
     resp
 }
@@ -98,6 +87,5 @@ pub(super) fn etag_matches(if_none_match: Option<&HeaderValue>, etag: &str) -> b
         return false;
     };
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
-    v.split(',')
-        .any(|t| t.trim() == "*" || bare(t) == bare(etag))
+    v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(etag))
 }

@@ -49,28 +49,20 @@ async fn route(state: &AppState, req: &Parts) -> Result<Response, Error> {
     if parsed.spec.is_identity() {
         return original(state, &parsed.key, if_none_match).await;
     }
-    let accept = req
-        .headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok());
+    let accept = req.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     variant(state, parsed, accept, if_none_match).await
 }
 
 fn endpoint(path: &str) -> Result<Response, Error> {
     match path {
-        "/_/health" => Ok(response::json(
-            StatusCode::OK,
-            serde_json::json!({ "status": "ok" }),
-        )),
+        "/_/health" => Ok(response::json(StatusCode::OK, serde_json::json!({ "status": "ok" }))),
         _ => Err(Error::NoEndpoint),
     }
 }
 
 /// Expiry always; the signature when a secret is configured (unsigned presets if allowed).
 fn authorize(state: &AppState, parsed: &ParsedRequest) -> Result<(), Error> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     check_expiry(&parsed.spec, now)?;
     let Some(signer) = &state.config.signer else {
         return Ok(());
@@ -78,14 +70,8 @@ fn authorize(state: &AppState, parsed: &ParsedRequest) -> Result<(), Error> {
     if parsed.spec.is_identity() {
         return Ok(());
     }
-    let preset_only = TransformSpec {
-        preset: parsed.spec.preset.clone(),
-        ..TransformSpec::default()
-    };
-    if state.config.allow_unsigned_presets
-        && parsed.spec.preset.is_some()
-        && parsed.spec == preset_only
-    {
+    let preset_only = TransformSpec { preset: parsed.spec.preset.clone(), ..TransformSpec::default() };
+    if state.config.allow_unsigned_presets && parsed.spec.preset.is_some() && parsed.spec == preset_only {
         return Ok(());
     }
     Ok(signer.verify(&parsed.spec, &parsed.key, parsed.signature.as_deref())?)
@@ -111,11 +97,7 @@ async fn original(
     let original = state.source.get(key, state.config.max_source_bytes).await?;
     let mime = SourceFormat::sniff(&original.bytes)?.mime();
     let tag = etag("", &original.etag);
-    let caching = Caching {
-        etag: &tag,
-        cache_control: &state.config.cache_control,
-        vary_accept: false,
-    };
+    let caching = Caching { etag: &tag, cache_control: &state.config.cache_control, vary_accept: false };
     if response::etag_matches(if_none_match, &tag) {
         return Ok(response::not_modified(&caching));
     }
@@ -128,9 +110,7 @@ async fn variant(
     accept: Option<&str>,
     if_none_match: Option<&http::HeaderValue>,
 ) -> Result<Response, Error> {
-    let ParsedRequest {
-        key, spec: written, ..
-    } = parsed;
+    let ParsedRequest { key, spec: written, .. } = parsed;
     let mut spec = state.config.presets.expand(&written)?;
     if (spec.x.is_some() || spec.y.is_some()) && spec.mode != Some(crate::spec::ResizeMode::Crop) {
         let token = if spec.x.is_some() { "x" } else { "y" };
@@ -153,22 +133,14 @@ async fn variant(
             AutoFormat::Legacy => Format::Auto,
         });
     }
-    let canonical = TransformSpec {
-        format: spec.format,
-        expires: None,
-        ..written
-    };
+    let canonical = TransformSpec { format: spec.format, expires: None, ..written };
     let variant = match canonical.format {
         Some(f) if f != Format::Auto => format!("{canonical}.{}", f.as_str()),
         _ => canonical.to_string(),
     };
     let meta = state.source_version(&key).await?;
     let tag = etag(&variant, &meta.etag);
-    let caching = Caching {
-        etag: &tag,
-        cache_control: &state.config.cache_control,
-        vary_accept,
-    };
+    let caching = Caching { etag: &tag, cache_control: &state.config.cache_control, vary_accept };
     if response::etag_matches(if_none_match, &tag) {
         return Ok(response::not_modified(&caching));
     }
@@ -178,11 +150,7 @@ async fn variant(
         .get_or_render(cache_key, render(state, &key, &variant, spec, &meta.etag))
         .await
         .map_err(|e| (*e).clone())?;
-    Ok(response::image(
-        rendered.bytes.clone(),
-        &rendered.content_type,
-        &caching,
-    ))
+    Ok(response::image(rendered.bytes.clone(), &rendered.content_type, &caching))
 }
 
 /// A memory miss: the result store if it holds this version, else fetch, transform and store.
@@ -196,10 +164,7 @@ async fn render(
     match state.store.get(key, variant).await {
         Ok(Some(r)) if r.source_etag == etag => {
             state.stats.store_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Rendered {
-                bytes: r.bytes,
-                content_type: r.content_type,
-            });
+            return Ok(Rendered { bytes: r.bytes, content_type: r.content_type });
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(%key, error = %e, "result store read failed; transforming"),
@@ -210,8 +175,7 @@ async fn render(
     let timeout = state.config.transform_timeout;
     let deadline = Instant::now() + timeout;
     let bytes = original.bytes.clone();
-    let task =
-        tokio::task::spawn_blocking(move || transform::run(&bytes, &spec, &limits, deadline));
+    let task = tokio::task::spawn_blocking(move || transform::run(&bytes, &spec, &limits, deadline));
     let out = match tokio::time::timeout(timeout + std::time::Duration::from_secs(1), task).await {
         Err(_) => return Err(TransformError::Deadline.into()),
         Ok(Err(join)) => {
@@ -220,10 +184,7 @@ async fn render(
         }
         Ok(Ok(result)) => result?,
     };
-    let rendered = Rendered {
-        bytes: out.bytes.into(),
-        content_type: out.format.mime().to_string(),
-    };
+    let rendered = Rendered { bytes: out.bytes.into(), content_type: out.format.mime().to_string() };
     let stored = StoredResult {
         bytes: rendered.bytes.clone(),
         content_type: rendered.content_type.clone(),

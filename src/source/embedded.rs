@@ -41,10 +41,7 @@ fn etag_of(bytes: &[u8]) -> String {
 impl Source for EmbeddedSource {
     async fn head(&self, key: &Key) -> Result<Meta, SourceError> {
         let b = Self::find(key)?;
-        Ok(Meta {
-            etag: etag_of(b),
-            len: b.len() as u64,
-        })
+        Ok(Meta { etag: etag_of(b), len: b.len() as u64 })
     }
 
     async fn get(&self, key: &Key, max_bytes: u64) -> Result<Original, SourceError> {
@@ -52,16 +49,10 @@ impl Source for EmbeddedSource {
         if b.len() as u64 > max_bytes {
             return Err(SourceError::TooLarge(max_bytes));
         }
-        Ok(Original {
-            bytes: Bytes::from_static(b),
-            etag: etag_of(b),
-        })
+        Ok(Original { bytes: Bytes::from_static(b), etag: etag_of(b) })
     }
 
     fn describe(&self) -> String {
-        format!(
-            "embedded samples ({})",
-            Self::keys().collect::<Vec<_>>().join(", ")
-        )
+        format!("embedded samples ({})", Self::keys().collect::<Vec<_>>().join(", "))
     }
 }

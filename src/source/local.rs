@@ -30,18 +30,15 @@ impl LocalSource {
     /// The file for `key`, resolved and checked to lie inside the root.
     async fn resolve(&self, key: &Key) -> Result<(PathBuf, std::fs::Metadata), SourceError> {
         let not_found = || SourceError::NotFound(key.to_string());
-        let path = tokio::fs::canonicalize(self.root.join(key.as_str()))
-            .await
-            .map_err(|e| match e.kind() {
+        let path =
+            tokio::fs::canonicalize(self.root.join(key.as_str())).await.map_err(|e| match e.kind() {
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => not_found(),
                 _ => SourceError::Unavailable(e.to_string()),
             })?;
         if !path.starts_with(&self.root) {
             return Err(not_found());
         }
-        let meta = tokio::fs::metadata(&path)
-            .await
-            .map_err(|e| SourceError::Unavailable(e.to_string()))?;
+        let meta = tokio::fs::metadata(&path).await.map_err(|e| SourceError::Unavailable(e.to_string()))?;
         if !meta.is_file() {
             return Err(not_found());
         }
@@ -62,10 +59,7 @@ fn etag_of(meta: &std::fs::Metadata) -> String {
 impl Source for LocalSource {
     async fn head(&self, key: &Key) -> Result<Meta, SourceError> {
         let (_, meta) = self.resolve(key).await?;
-        Ok(Meta {
-            etag: etag_of(&meta),
-            len: meta.len(),
-        })
+        Ok(Meta { etag: etag_of(&meta), len: meta.len() })
     }
 
     async fn get(&self, key: &Key, max_bytes: u64) -> Result<Original, SourceError> {
@@ -73,9 +67,7 @@ impl Source for LocalSource {
         if meta.len() > max_bytes {
             return Err(SourceError::TooLarge(max_bytes));
         }
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| SourceError::Unavailable(e.to_string()))?;
+        let file = tokio::fs::File::open(&path).await.map_err(|e| SourceError::Unavailable(e.to_string()))?;
         let mut bytes = Vec::with_capacity(meta.len() as usize);
         // The cap holds even if the file grows between the stat and the read.
         file.take(max_bytes + 1)
@@ -85,10 +77,7 @@ impl Source for LocalSource {
         if bytes.len() as u64 > max_bytes {
             return Err(SourceError::TooLarge(max_bytes));
         }
-        Ok(Original {
-            bytes: bytes.into(),
-            etag: etag_of(&meta),
-        })
+        Ok(Original { bytes: bytes.into(), etag: etag_of(&meta) })
     }
 
     fn describe(&self) -> String {

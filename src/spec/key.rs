@@ -32,13 +32,8 @@ impl fmt::Display for Key {
 
 /// Checks a decoded key.
 pub fn validate_key(key: &str) -> Result<Key, SpecError> {
-    let refuse = |why: &str| {
-        Err(SpecError {
-            code: "bad_key",
-            token: key.to_string(),
-            message: why.to_string(),
-        })
-    };
+    let refuse =
+        |why: &str| Err(SpecError { code: "bad_key", token: key.to_string(), message: why.to_string() });
     if key.is_empty() {
         return refuse("the path names no image");
     }

@@ -312,11 +312,7 @@ impl TransformSpec {
             gray: self.gray || base.gray,
             blur: self.blur.or(base.blur),
             sharpen: self.sharpen.or(base.sharpen),
-            rotation: if self.rotation == Rotation::R0 {
-                base.rotation
-            } else {
-                self.rotation
-            },
+            rotation: if self.rotation == Rotation::R0 { base.rotation } else { self.rotation },
             flip_h: self.flip_h || base.flip_h,
             flip_v: self.flip_v || base.flip_v,
             background: self.background.or(base.background),

@@ -3,9 +3,7 @@
 
 use super::key::{validate_key, Key};
 use super::presets::Presets;
-use super::{
-    Centi, Format, Gravity, Quality, ResizeMode, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN,
-};
+use super::{Centi, Format, Gravity, Quality, ResizeMode, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
 use percent_encoding::percent_decode_str;
 
 /// A URL that cannot be served, with the token at fault.
@@ -22,11 +20,7 @@ pub struct SpecError {
 
 impl SpecError {
     fn new(code: &'static str, token: &str, message: impl Into<String>) -> Self {
-        SpecError {
-            code,
-            token: token.to_string(),
-            message: message.into(),
-        }
+        SpecError { code, token: token.to_string(), message: message.into() }
     }
 
     fn bad(token: &str, message: impl Into<String>) -> Self {
@@ -47,27 +41,18 @@ pub struct ParsedRequest {
 
 /// Names the path grammar knows; a first segment is options only if every token's name is here.
 const PATH_NAMES: &[&str] = &[
-    "w", "h", "c", "g", "dpr", "q", "f", "gray", "e", "blur", "sharpen", "a", "bg", "x", "y", "t",
-    "s", "exp",
+    "w", "h", "c", "g", "dpr", "q", "f", "gray", "e", "blur", "sharpen", "a", "bg", "x", "y", "t", "s", "exp",
 ];
 
 /// Parses a request path (still percent-encoded, starting with `/`) and query string.
-pub fn parse_request(
-    path: &str,
-    query: Option<&str>,
-    max_side: u32,
-) -> Result<ParsedRequest, SpecError> {
+pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<ParsedRequest, SpecError> {
     let rest = path.strip_prefix('/').unwrap_or(path);
     let mut acc = Accumulator::default();
     let raw_key = match rest.split_once('/') {
         Some(("-", key)) => key,
         Some((first, key)) => {
             let segment = decode(first)?;
-            if !segment.is_empty()
-                && segment
-                    .split(',')
-                    .all(|t| PATH_NAMES.contains(&token_name(t)))
-            {
+            if !segment.is_empty() && segment.split(',').all(|t| PATH_NAMES.contains(&token_name(t))) {
                 for token in segment.split(',') {
                     acc.path_token(token, max_side)?;
                 }
@@ -87,11 +72,7 @@ pub fn parse_request(
             acc.query_param(&name, &value, max_side)?;
         }
     }
-    Ok(ParsedRequest {
-        key,
-        spec: acc.spec,
-        signature: acc.signature,
-    })
+    Ok(ParsedRequest { key, spec: acc.spec, signature: acc.signature })
 }
 
 /// Parses a bare options string (`w_200,h_100`), as in presets and `--options`.
@@ -101,10 +82,7 @@ pub fn parse_options(options: &str, max_side: u32) -> Result<TransformSpec, Spec
         acc.path_token(token, max_side)?;
     }
     if let Some(sig) = acc.signature {
-        return Err(SpecError::bad(
-            &format!("s_{sig}"),
-            "a signature has no place here",
-        ));
+        return Err(SpecError::bad(&format!("s_{sig}"), "a signature has no place here"));
     }
     Ok(acc.spec)
 }
@@ -136,11 +114,7 @@ impl Accumulator {
     /// Marks an option as given; a second time is an error.
     fn once(&mut self, slot: &'static str, token: &str) -> Result<(), SpecError> {
         if self.seen.contains(&slot) {
-            return Err(SpecError::new(
-                "repeated_option",
-                token,
-                "this option is given more than once",
-            ));
+            return Err(SpecError::new("repeated_option", token, "this option is given more than once"));
         }
         self.seen.push(slot);
         Ok(())
@@ -223,9 +197,7 @@ impl Accumulator {
         if value.is_empty() {
             return Err(SpecError::bad(token, "o= needs options"));
         }
-        value
-            .split(',')
-            .try_for_each(|t| self.path_token(t, max_side))
+        value.split(',').try_for_each(|t| self.path_token(t, max_side))
     }
 
     fn set_gray(&mut self, token: &str, on: bool) -> Result<(), SpecError> {
@@ -249,23 +221,13 @@ impl Accumulator {
         match name {
             "w" => {
                 self.once("w", token)?;
-                self.spec.width = Some(uint(
-                    token,
-                    v,
-                    1,
-                    max_side,
-                    &format!("width must be 1 to {max_side}"),
-                )?);
+                self.spec.width =
+                    Some(uint(token, v, 1, max_side, &format!("width must be 1 to {max_side}"))?);
             }
             "h" => {
                 self.once("h", token)?;
-                self.spec.height = Some(uint(
-                    token,
-                    v,
-                    1,
-                    max_side,
-                    &format!("height must be 1 to {max_side}"),
-                )?);
+                self.spec.height =
+                    Some(uint(token, v, 1, max_side, &format!("height must be 1 to {max_side}"))?);
             }
             "c" => {
                 let mode = match v {
@@ -288,23 +250,13 @@ impl Accumulator {
                 self.spec.gravity = Some(g).filter(|g| *g != Gravity::CENTER);
             }
             "dpr" => {
-                let d = centi(
-                    token,
-                    v,
-                    100,
-                    400,
-                    "dpr must be 1 to 4, with up to 2 decimals",
-                )?;
+                let d = centi(token, v, 100, 400, "dpr must be 1 to 4, with up to 2 decimals")?;
                 self.once("dpr", token)?;
                 self.spec.dpr = Some(d).filter(|d| d.0 != 100);
             }
             "q" => {
                 if v == "auto" {
-                    return Err(SpecError::new(
-                        "not_supported",
-                        token,
-                        "q_auto is not supported yet",
-                    ));
+                    return Err(SpecError::new("not_supported", token, "q_auto is not supported yet"));
                 }
                 let q = uint(token, v, 1, 100, "quality must be 1 to 100")?;
                 self.once("q", token)?;
@@ -319,23 +271,14 @@ impl Accumulator {
                     "gif" => Format::Gif,
                     "auto" => Format::Auto,
                     "json" => {
-                        return Err(SpecError::new(
-                            "not_supported",
-                            token,
-                            "f_json is not supported yet",
-                        ))
+                        return Err(SpecError::new("not_supported", token, "f_json is not supported yet"))
                     }
                     _ => return Err(SpecError::bad(token, "unknown format")),
                 };
                 self.once("f", token)?;
                 self.spec.format = Some(f);
             }
-            "e" => {
-                return Err(SpecError::bad(
-                    token,
-                    "unknown effect (e_grayscale is the only one)",
-                ))
-            }
+            "e" => return Err(SpecError::bad(token, "unknown effect (e_grayscale is the only one)")),
             "blur" => {
                 let s = centi(token, v, 30, 10_000, "blur sigma must be 0.3 to 100")?;
                 self.once("blur", token)?;
@@ -349,10 +292,7 @@ impl Accumulator {
                     "hflip" => ("hflip", |s| s.flip_h = true),
                     "vflip" => ("vflip", |s| s.flip_v = true),
                     _ => {
-                        return Err(SpecError::bad(
-                            token,
-                            "expected a_90, a_180, a_270, a_hflip or a_vflip",
-                        ))
+                        return Err(SpecError::bad(token, "expected a_90, a_180, a_270, a_hflip or a_vflip"))
                     }
                 };
                 self.once(slot, token)?;
@@ -365,9 +305,7 @@ impl Accumulator {
                         let n = u32::from_str_radix(hex, 16).unwrap_or(0xffffff);
                         Rgb([(n >> 16) as u8, (n >> 8) as u8, n as u8])
                     })
-                    .ok_or_else(|| {
-                        SpecError::bad(token, "background must be six hex digits RRGGBB")
-                    })?;
+                    .ok_or_else(|| SpecError::bad(token, "background must be six hex digits RRGGBB"))?;
                 self.once("bg", token)?;
                 self.spec.background = Some(rgb).filter(|c| *c != Rgb::WHITE);
             }
@@ -381,10 +319,7 @@ impl Accumulator {
             }
             "t" => {
                 if !Presets::valid_name(v) {
-                    return Err(SpecError::bad(
-                        token,
-                        "preset names are 1-64 of a-z A-Z 0-9 _ -",
-                    ));
+                    return Err(SpecError::bad(token, "preset names are 1-64 of a-z A-Z 0-9 _ -"));
                 }
                 self.once("t", token)?;
                 self.spec.preset = Some(v.to_string());
@@ -398,13 +333,8 @@ impl Accumulator {
             }
             "exp" => {
                 self.once("exp", token)?;
-                self.spec.expires = Some(u64::from(uint(
-                    token,
-                    v,
-                    0,
-                    u32::MAX,
-                    "expiry must be a unix time",
-                )?));
+                self.spec.expires =
+                    Some(u64::from(uint(token, v, 0, u32::MAX, "expiry must be a unix time")?));
             }
             _ => return Err(SpecError::new("unknown_option", token, "unknown option")),
         }
@@ -421,11 +351,8 @@ fn uint(token: &str, v: &str, min: u32, max: u32, why: &str) -> Result<u32, Spec
     if digits.len() > 10 {
         return Err(SpecError::bad(token, why));
     }
-    let n: u64 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().map_err(|_| SpecError::bad(token, why))?
-    };
+    let n: u64 =
+        if digits.is_empty() { 0 } else { digits.parse().map_err(|_| SpecError::bad(token, why))? };
     if n < u64::from(min) || n > u64::from(max) {
         return Err(SpecError::bad(token, why));
     }
@@ -447,11 +374,7 @@ fn fixed(v: &str, places: u32) -> Option<u64> {
         return None;
     }
     let int: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut f: u64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().ok()?
-    };
+    let mut f: u64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
     for _ in frac.len()..places as usize {
         f *= 10;
     }
@@ -477,16 +400,10 @@ fn gravity(token: &str, v: &str) -> Result<Gravity, SpecError> {
         "north_west" | "nw" => compass(0, 0),
         "south_east" | "se" => compass(2, 2),
         "south_west" | "sw" => compass(0, 2),
-        "auto" => Err(SpecError::new(
-            "not_supported",
-            token,
-            "g_auto is not supported yet",
-        )),
+        "auto" => Err(SpecError::new("not_supported", token, "g_auto is not supported yet")),
         _ => {
             let why = "gravity must be a compass point or a focal point like 0.25x0.7";
-            let (x, y) = v
-                .split_once('x')
-                .ok_or_else(|| SpecError::bad(token, why))?;
+            let (x, y) = v.split_once('x').ok_or_else(|| SpecError::bad(token, why))?;
             match (fixed(x, 4), fixed(y, 4)) {
                 (Some(x), Some(y)) if x <= 10_000 && y <= 10_000 => {
                     if (x, y) == (5_000, 5_000) {

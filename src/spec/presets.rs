@@ -13,27 +13,19 @@ impl Presets {
     pub fn valid_name(name: &str) -> bool {
         !name.is_empty()
             && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     }
 
     /// Parses `name=tokens;name=tokens` (newlines also separate entries, `#` starts a comment).
     pub fn parse(text: &str, max_side: u32) -> Result<Presets, String> {
         let mut map = BTreeMap::new();
-        let entries = text
-            .lines()
-            .map(|l| l.split('#').next().unwrap_or(""))
-            .flat_map(|l| l.split(';'));
+        let entries = text.lines().map(|l| l.split('#').next().unwrap_or("")).flat_map(|l| l.split(';'));
         for entry in entries.map(str::trim).filter(|e| !e.is_empty()) {
-            let (name, tokens) = entry
-                .split_once('=')
-                .ok_or_else(|| format!("preset `{entry}` is not name=tokens"))?;
+            let (name, tokens) =
+                entry.split_once('=').ok_or_else(|| format!("preset `{entry}` is not name=tokens"))?;
             let name = name.trim();
             if !Self::valid_name(name) {
-                return Err(format!(
-                    "preset name `{name}` must be 1-64 of a-z A-Z 0-9 _ -"
-                ));
+                return Err(format!("preset name `{name}` must be 1-64 of a-z A-Z 0-9 _ -"));
             }
             let spec = parse_options(tokens.trim(), max_side)
                 .map_err(|e: SpecError| format!("preset `{name}`: {e}"))?;

@@ -46,9 +46,7 @@ pub fn sign(secret: &[u8], spec: &TransformSpec, key: &Key) -> String {
 impl Signer {
     /// A signer over `secret`.
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
-        Signer {
-            secret: secret.into(),
-        }
+        Signer { secret: secret.into() }
     }
 
     /// The signature for a spec and key.
@@ -57,12 +55,7 @@ impl Signer {
     }
 
     /// Checks `given` against the expected signature.
-    pub fn verify(
-        &self,
-        spec: &TransformSpec,
-        key: &Key,
-        given: Option<&str>,
-    ) -> Result<(), SignError> {
+    pub fn verify(&self, spec: &TransformSpec, key: &Key, given: Option<&str>) -> Result<(), SignError> {
         let given = given.ok_or(SignError::Missing)?;
         let expected = self.signature(spec, key);
         if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {

@@ -5,17 +5,13 @@ use super::*;
 use proptest::prelude::*;
 
 fn canon(path: &str) -> String {
-    let (p, q) = path
-        .split_once('?')
-        .map_or((path, None), |(p, q)| (p, Some(q)));
+    let (p, q) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
     let r = parse_request(p, q, 8192).unwrap_or_else(|e| panic!("{path}: {e}"));
     format!("{}|{}", r.spec, r.key)
 }
 
 fn err(path: &str) -> SpecError {
-    let (p, q) = path
-        .split_once('?')
-        .map_or((path, None), |(p, q)| (p, Some(q)));
+    let (p, q) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
     parse_request(p, q, 8192).expect_err(path)
 }
 
@@ -42,36 +38,18 @@ fn aliases_and_numbers_are_normalised() {
     assert_eq!(canon("/e_grayscale,f_jpg/a.jpg"), "f_jpeg,gray|a.jpg");
     assert_eq!(canon("/sharpen_1,w_5/a.jpg"), "sharpen,w_5|a.jpg");
     assert_eq!(canon("/sharpen_1.50,w_5/a.jpg"), "sharpen_1.5,w_5|a.jpg");
-    assert_eq!(
-        canon("/g_ne,c_fill,w_5,h_5/a.jpg"),
-        "c_fill,g_north_east,h_5,w_5|a.jpg"
-    );
-    assert_eq!(
-        canon("/g_0.250x0.70,c_fill,w_5/a.jpg"),
-        "c_fill,g_0.25x0.7,w_5|a.jpg"
-    );
+    assert_eq!(canon("/g_ne,c_fill,w_5,h_5/a.jpg"), "c_fill,g_north_east,h_5,w_5|a.jpg");
+    assert_eq!(canon("/g_0.250x0.70,c_fill,w_5/a.jpg"), "c_fill,g_0.25x0.7,w_5|a.jpg");
     assert_eq!(canon("/g_0.5x0.5,w_5/a.jpg"), "w_5|a.jpg");
     assert_eq!(canon("/a.jpg?fit=cover&w=5&h=5"), "c_fill,h_5,w_5|a.jpg");
     assert_eq!(canon("/a.jpg?fit=contain&w=5"), "c_fit,w_5|a.jpg");
     assert_eq!(canon("/a.jpg?fit=stretch&w=5"), "c_scale,w_5|a.jpg");
-    assert_eq!(
-        canon("/a.jpg?fm=webp&quality=70&grayscale=true"),
-        "f_webp,gray,q_70|a.jpg"
-    );
+    assert_eq!(canon("/a.jpg?fm=webp&quality=70&grayscale=true"), "f_webp,gray,q_70|a.jpg");
     assert_eq!(canon("/a.jpg?rot=90&flip=hv"), "a_90,a_hflip,a_vflip|a.jpg");
     assert_eq!(canon("/a.jpg?rot=0&w=3"), "w_3|a.jpg");
-    assert_eq!(
-        canon("/a_vflip,a_270,bg_00FF00/a.jpg"),
-        "a_270,a_vflip,bg_00ff00|a.jpg"
-    );
-    assert_eq!(
-        canon("/a.jpg?bg=%23102030&blur=2.5&sharpen"),
-        "bg_102030,blur_2.5,sharpen|a.jpg"
-    );
-    assert_eq!(
-        canon("/c_crop,x_010,y_0,w_5/a.jpg"),
-        "c_crop,w_5,x_10,y_0|a.jpg"
-    );
+    assert_eq!(canon("/a_vflip,a_270,bg_00FF00/a.jpg"), "a_270,a_vflip,bg_00ff00|a.jpg");
+    assert_eq!(canon("/a.jpg?bg=%23102030&blur=2.5&sharpen"), "bg_102030,blur_2.5,sharpen|a.jpg");
+    assert_eq!(canon("/c_crop,x_010,y_0,w_5/a.jpg"), "c_crop,w_5,x_10,y_0|a.jpg");
     assert_eq!(canon("/a.jpg?preset=thumb&w=5"), "t_thumb,w_5|a.jpg");
     assert_eq!(err("/t_thumb/a.jpg?preset=other").code, "repeated_option");
 }
@@ -83,10 +61,7 @@ fn signature_and_expiry_are_left_out_of_the_canonical_form() {
     assert_eq!(r.spec.tokens(true).join(","), "exp_99,w_10");
     assert_eq!(r.signature.as_deref(), Some("abcdef"));
     let q = parse_request("/a.jpg", Some("o=w_10&sig=xyz&exp=5"), 8192).unwrap();
-    assert_eq!(
-        (q.spec.to_string(), q.signature.as_deref()),
-        ("w_10".to_string(), Some("xyz"))
-    );
+    assert_eq!((q.spec.to_string(), q.signature.as_deref()), ("w_10".to_string(), Some("xyz")));
 }
 
 #[test]
@@ -162,10 +137,7 @@ fn keys_are_validated_after_one_decode() {
     assert_eq!(canon(&format!("/{}", "a".repeat(1024))).len(), 1025);
     // Double encoding decodes once: `%252e%252e` is the literal key `%2e%2e`, a harmless name.
     assert_eq!(canon("/w_10/%252e%252e/x.jpg"), "w_10|%2e%2e/x.jpg");
-    assert_eq!(
-        canon("/w_10/caf%C3%A9%20au%20lait.jpg"),
-        "w_10|café au lait.jpg"
-    );
+    assert_eq!(canon("/w_10/caf%C3%A9%20au%20lait.jpg"), "w_10|café au lait.jpg");
 }
 
 #[test]
@@ -173,18 +145,10 @@ fn presets_expand_under_explicit_tokens() {
     let presets = Presets::parse("thumb=w_100,h_100,c_fill;  hero = w_1200,q_70", 8192).unwrap();
     let r = parse_request("/t_thumb,w_50/a.jpg", None, 8192).unwrap();
     assert_eq!(r.spec.to_string(), "t_thumb,w_50");
-    assert_eq!(
-        presets.expand(&r.spec).unwrap().to_string(),
-        "c_fill,h_100,w_50"
-    );
+    assert_eq!(presets.expand(&r.spec).unwrap().to_string(), "c_fill,h_100,w_50");
     let missing = parse_request("/t_nope/a.jpg", None, 8192).unwrap();
-    assert_eq!(
-        presets.expand(&missing.spec).unwrap_err().code,
-        "unknown_preset"
-    );
-    assert!(Presets::parse("bad=w_abc", 8192)
-        .unwrap_err()
-        .contains("w_abc"));
+    assert_eq!(presets.expand(&missing.spec).unwrap_err().code, "unknown_preset");
+    assert!(Presets::parse("bad=w_abc", 8192).unwrap_err().contains("w_abc"));
     assert!(Presets::parse("x=t_y", 8192).is_err());
     assert!(Presets::parse("x=w_1;x=w_2", 8192).is_err());
 }
@@ -200,18 +164,12 @@ fn signatures_match_fixed_vectors() {
     assert_eq!(sign(b"correct horse battery staple", &exp, &key), "syOeLolPaAZ3xUsU");
     let signer = Signer::new(&b"correct horse battery staple"[..]);
     assert_eq!(signer.verify(&spec, &key, Some(&sig)), Ok(()));
-    assert_eq!(
-        signer.verify(&spec, &key, Some("AAAAAAAAAAAAAAAA")),
-        Err(SignError::Invalid)
-    );
+    assert_eq!(signer.verify(&spec, &key, Some("AAAAAAAAAAAAAAAA")), Err(SignError::Invalid));
     assert_eq!(signer.verify(&spec, &key, None), Err(SignError::Missing));
     let mut with_exp = spec.clone();
     with_exp.expires = Some(2_000_000_000);
     assert_ne!(sign(b"correct horse battery staple", &with_exp, &key), sig);
-    assert_eq!(
-        check_expiry(&with_exp, 2_000_000_001),
-        Err(SignError::Expired)
-    );
+    assert_eq!(check_expiry(&with_exp, 2_000_000_001), Err(SignError::Expired));
     assert_eq!(check_expiry(&with_exp, 1_999_999_999), Ok(()));
 }
 
@@ -281,8 +239,7 @@ fn spec_and_spelling() -> impl Strategy<Value = (TransformSpec, String)> {
                 (bg, x, y, preset),
                 (seed, pad),
             )| {
-                let pick =
-                    |v: &Vec<&'static str>, salt: u64| v[((seed >> salt) as usize) % v.len()];
+                let pick = |v: &Vec<&'static str>, salt: u64| v[((seed >> salt) as usize) % v.len()];
                 let zeros = "0".repeat(pad);
                 let mut spec = TransformSpec::default();
                 let mut tokens: Vec<String> = Vec::new();
@@ -329,11 +286,7 @@ fn spec_and_spelling() -> impl Strategy<Value = (TransformSpec, String)> {
                 }
                 if gray {
                     spec.gray = true;
-                    tokens.push(if seed & 1 == 0 {
-                        "gray".into()
-                    } else {
-                        "e_grayscale".into()
-                    });
+                    tokens.push(if seed & 1 == 0 { "gray".into() } else { "e_grayscale".into() });
                 }
                 if let Some(b) = blur {
                     spec.blur = Some(Centi(b));

@@ -51,12 +51,8 @@ pub(super) fn has_transparency(img: &DynamicImage) -> bool {
 /// Drops an alpha channel that is fully opaque, so encoders and format choice see an opaque image.
 pub(super) fn drop_opaque_alpha(img: DynamicImage) -> DynamicImage {
     match img {
-        DynamicImage::ImageRgba8(_) if !has_transparency(&img) => {
-            DynamicImage::ImageRgb8(img.to_rgb8())
-        }
-        DynamicImage::ImageLumaA8(_) if !has_transparency(&img) => {
-            DynamicImage::ImageLuma8(img.to_luma8())
-        }
+        DynamicImage::ImageRgba8(_) if !has_transparency(&img) => DynamicImage::ImageRgb8(img.to_rgb8()),
+        DynamicImage::ImageLumaA8(_) if !has_transparency(&img) => DynamicImage::ImageLuma8(img.to_luma8()),
         other => other,
     }
 }

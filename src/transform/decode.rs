@@ -32,12 +32,8 @@ impl SourceFormat {
             Ok(ImageFormat::Gif) => Ok(SourceFormat::Gif),
             Ok(ImageFormat::Bmp) => Ok(SourceFormat::Bmp),
             Ok(ImageFormat::Tiff) => Ok(SourceFormat::Tiff),
-            Ok(other) => Err(TransformError::Unsupported(format!(
-                "{other:?} sources are not supported"
-            ))),
-            Err(_) => Err(TransformError::Unsupported(
-                "the source is not a recognised image".into(),
-            )),
+            Ok(other) => Err(TransformError::Unsupported(format!("{other:?} sources are not supported"))),
+            Err(_) => Err(TransformError::Unsupported("the source is not a recognised image".into())),
         }
     }
 
@@ -95,9 +91,7 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
     let format = SourceFormat::sniff(bytes)?;
     let header = if format == SourceFormat::Jpeg {
         let mut d = turbojpeg::Decompressor::new().map_err(internal)?;
-        let h = d
-            .read_header(bytes)
-            .map_err(|e| TransformError::Corrupt(format!("JPEG header: {e}")))?;
+        let h = d.read_header(bytes).map_err(|e| TransformError::Corrupt(format!("JPEG header: {e}")))?;
         let (icc, exif) = jpeg_segments(bytes);
         Header {
             format,
@@ -105,24 +99,14 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             height: h.height as u32,
             orientation: exif.map_or(1, exif_orientation),
             icc,
-            cmyk: matches!(
-                h.colorspace,
-                turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
-            ),
+            cmyk: matches!(h.colorspace, turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK),
         }
     } else {
         let mut decoder = image_decoder(bytes, format, limits)?;
         let (width, height) = decoder.dimensions();
         let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
         let icc = decoder.icc_profile().ok().flatten();
-        Header {
-            format,
-            width,
-            height,
-            orientation,
-            icc,
-            cmyk: false,
-        }
+        Header { format, width, height, orientation, icc, cmyk: false }
     };
     check_pixels(&header, limits)?;
     Ok(header)
@@ -133,11 +117,7 @@ fn check_pixels(h: &Header, limits: &Limits) -> Result<(), TransformError> {
         return Err(TransformError::Corrupt("the image has no pixels".into()));
     }
     if u64::from(h.width) * u64::from(h.height) > limits.max_source_pixels {
-        return Err(TransformError::TooManyPixels(
-            h.width,
-            h.height,
-            limits.max_source_pixels,
-        ));
+        return Err(TransformError::TooManyPixels(h.width, h.height, limits.max_source_pixels));
     }
     Ok(())
 }
@@ -150,17 +130,9 @@ fn image_decoder<'a>(
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let mut l = image::Limits::default();
     // Room for an RGBA8 (or 16-bit RGB) buffer of the largest allowed image plus decoder state.
-    l.max_alloc = Some(
-        limits
-            .max_source_pixels
-            .saturating_mul(8)
-            .saturating_add(64 << 20),
-    );
+    l.max_alloc = Some(limits.max_source_pixels.saturating_mul(8).saturating_add(64 << 20));
     reader.limits(l);
-    reader
-        .into_decoder()
-        .map(|d| Box::new(d) as Box<dyn ImageDecoder + 'a>)
-        .map_err(decode_error)
+    reader.into_decoder().map(|d| Box::new(d) as Box<dyn ImageDecoder + 'a>).map_err(decode_error)
 }
 
 /// Decodes `bytes`, shrinking in the DCT domain by `scale_eighths`/8 when the source is a JPEG.
@@ -181,23 +153,13 @@ pub fn decode(
     Ok(Decoded { image, header })
 }
 
-fn decode_jpeg(
-    bytes: &[u8],
-    scale_eighths: u8,
-    gray: bool,
-) -> Result<DynamicImage, TransformError> {
+fn decode_jpeg(bytes: &[u8], scale_eighths: u8, gray: bool) -> Result<DynamicImage, TransformError> {
     let mut d = turbojpeg::Decompressor::new().map_err(internal)?;
     let scale = turbojpeg::ScalingFactor::new(usize::from(scale_eighths.clamp(1, 8)), 8);
-    let h = d
-        .read_header(bytes)
-        .map_err(|e| TransformError::Corrupt(e.to_string()))?
-        .scaled(scale);
+    let h = d.read_header(bytes).map_err(|e| TransformError::Corrupt(e.to_string()))?.scaled(scale);
     d.set_scaling_factor(scale).map_err(internal)?;
-    let (format, channels) = if gray {
-        (turbojpeg::PixelFormat::GRAY, 1)
-    } else {
-        (turbojpeg::PixelFormat::RGB, 3)
-    };
+    let (format, channels) =
+        if gray { (turbojpeg::PixelFormat::GRAY, 1) } else { (turbojpeg::PixelFormat::RGB, 3) };
     let mut pixels = vec![0u8; h.width * h.height * channels];
     let out = turbojpeg::Image {
         pixels: pixels.as_mut_slice(),
@@ -206,8 +168,7 @@ fn decode_jpeg(
         height: h.height,
         format,
     };
-    d.decompress(bytes, out)
-        .map_err(|e| TransformError::Corrupt(format!("JPEG data: {e}")))?;
+    d.decompress(bytes, out).map_err(|e| TransformError::Corrupt(format!("JPEG data: {e}")))?;
     let (w, hh) = (h.width as u32, h.height as u32);
     let img = if gray {
         image::GrayImage::from_raw(w, hh, pixels).map(DynamicImage::ImageLuma8)
@@ -308,11 +269,7 @@ fn jpeg_segments(bytes: &[u8]) -> (Option<Vec<u8>>, Option<&[u8]>) {
         i += 2 + len;
     }
     icc_chunks.sort_by_key(|(seq, _)| *seq);
-    let icc = (!icc_chunks.is_empty()).then(|| {
-        icc_chunks
-            .iter()
-            .flat_map(|(_, c)| c.iter().copied())
-            .collect()
-    });
+    let icc =
+        (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|(_, c)| c.iter().copied()).collect());
     (icc, exif)
 }

@@ -24,22 +24,17 @@ pub(super) fn encode(
     webp_lossless: bool,
 ) -> Result<Vec<u8>, TransformError> {
     let (w, h) = (img.width(), img.height());
-    let fail = |e: &dyn std::fmt::Display| {
-        TransformError::Internal(format!("{} encoder: {e}", format.as_str()))
-    };
+    let fail =
+        |e: &dyn std::fmt::Display| TransformError::Internal(format!("{} encoder: {e}", format.as_str()));
     match format {
         Format::Jpeg => {
             let (pixels, pf, subsamp) = match img {
-                DynamicImage::ImageLuma8(b) => (
-                    b.as_raw().as_slice(),
-                    turbojpeg::PixelFormat::GRAY,
-                    turbojpeg::Subsamp::Gray,
-                ),
-                DynamicImage::ImageRgb8(b) => (
-                    b.as_raw().as_slice(),
-                    turbojpeg::PixelFormat::RGB,
-                    turbojpeg::Subsamp::Sub2x2,
-                ),
+                DynamicImage::ImageLuma8(b) => {
+                    (b.as_raw().as_slice(), turbojpeg::PixelFormat::GRAY, turbojpeg::Subsamp::Gray)
+                }
+                DynamicImage::ImageRgb8(b) => {
+                    (b.as_raw().as_slice(), turbojpeg::PixelFormat::RGB, turbojpeg::Subsamp::Sub2x2)
+                }
                 _ => return Err(fail(&"expects L8 or RGB8 pixels")),
             };
             let mut c = turbojpeg::Compressor::new().map_err(|e| fail(&e))?;
@@ -69,26 +64,20 @@ pub(super) fn encode(
                 };
                 webp::Encoder::from_rgb(rgb.as_raw(), w, h)
             };
-            let mem = if webp_lossless {
-                encoder.encode_lossless()
-            } else {
-                encoder.encode(f32::from(quality))
-            };
+            let mem =
+                if webp_lossless { encoder.encode_lossless() } else { encoder.encode(f32::from(quality)) };
             Ok(mem.to_vec())
         }
         Format::Png => {
             let mut out = Vec::new();
             let encoder = image::codecs::png::PngEncoder::new(&mut out);
-            encoder
-                .write_image(img.as_bytes(), w, h, img.color().into())
-                .map_err(|e| fail(&e))?;
+            encoder.write_image(img.as_bytes(), w, h, img.color().into()).map_err(|e| fail(&e))?;
             Ok(out)
         }
         Format::Avif => {
             let mut out = Vec::new();
-            let encoder = image::codecs::avif::AvifEncoder::new_with_speed_quality(
-                &mut out, AVIF_SPEED, quality,
-            );
+            let encoder =
+                image::codecs::avif::AvifEncoder::new_with_speed_quality(&mut out, AVIF_SPEED, quality);
             if img.color().has_alpha() {
                 encoder.write_image(img.to_rgba8().as_raw(), w, h, ExtendedColorType::Rgba8)
             } else {
@@ -100,9 +89,7 @@ pub(super) fn encode(
         Format::Gif => {
             let mut out = Vec::new();
             let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 10);
-            encoder
-                .encode(img.to_rgba8().as_raw(), w, h, ExtendedColorType::Rgba8)
-                .map_err(|e| fail(&e))?;
+            encoder.encode(img.to_rgba8().as_raw(), w, h, ExtendedColorType::Rgba8).map_err(|e| fail(&e))?;
             drop(encoder);
             Ok(out)
         }

@@ -20,11 +20,8 @@ pub fn resolve_auto(accept: Option<&str>) -> AutoFormat {
         accept.into_iter().flat_map(|a| a.split(',')).any(|item| {
             let mut parts = item.split(';').map(str::trim);
             let media = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
+            let refused = parts
+                .any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q <= 0.0));
             media.eq_ignore_ascii_case(wanted) && !refused
         })
     };
@@ -40,11 +37,7 @@ pub fn resolve_auto(accept: Option<&str>) -> AutoFormat {
 /// The concrete output format. `requested` is `None` (keep the source's), a concrete format, or
 /// `Auto` standing for [`AutoFormat::Legacy`] (the other two arrive already resolved).
 pub fn output_format(requested: Option<Format>, source: SourceFormat, transparent: bool) -> Format {
-    let legacy = if transparent {
-        Format::Png
-    } else {
-        Format::Jpeg
-    };
+    let legacy = if transparent { Format::Png } else { Format::Jpeg };
     match requested {
         Some(Format::Auto) => legacy,
         Some(f) => f,
@@ -70,10 +63,7 @@ mod tests {
         assert_eq!(resolve_auto(Some(safari15)), AutoFormat::Webp);
         assert_eq!(resolve_auto(Some(old)), AutoFormat::Legacy);
         assert_eq!(resolve_auto(None), AutoFormat::Legacy);
-        assert_eq!(
-            resolve_auto(Some("image/avif;q=0, image/webp")),
-            AutoFormat::Webp
-        );
+        assert_eq!(resolve_auto(Some("image/avif;q=0, image/webp")), AutoFormat::Webp);
     }
 
     #[test]
@@ -81,13 +71,7 @@ mod tests {
         assert_eq!(output_format(None, SourceFormat::Gif, false), Format::Png);
         assert_eq!(output_format(None, SourceFormat::Tiff, false), Format::Jpeg);
         assert_eq!(output_format(None, SourceFormat::Bmp, true), Format::Png);
-        assert_eq!(
-            output_format(Some(Format::Auto), SourceFormat::Jpeg, false),
-            Format::Jpeg
-        );
-        assert_eq!(
-            output_format(Some(Format::Auto), SourceFormat::Png, true),
-            Format::Png
-        );
+        assert_eq!(output_format(Some(Format::Auto), SourceFormat::Jpeg, false), Format::Jpeg);
+        assert_eq!(output_format(Some(Format::Auto), SourceFormat::Png, true), Format::Png);
     }
 }

@@ -60,9 +60,7 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GeometryError {
     /// The result would exceed the output side limit.
-    #[error(
-        "the result would be {0}x{1} px, over the {2} px side limit (0 = follows the aspect ratio)"
-    )]
+    #[error("the result would be {0}x{1} px, over the {2} px side limit (0 = follows the aspect ratio)")]
     TooLarge(u32, u32, u32),
     /// `x_`/`y_` lie outside the image.
     #[error("{0} lies outside the {1}x{2} image")]
@@ -100,47 +98,21 @@ pub fn plan(src: (u32, u32), spec: &TransformSpec, max_side: u32) -> Result<Plan
     let (sw, sh) = (u64::from(src.0), u64::from(src.1));
     let (bw, bh) = requested_box(spec);
     let gravity = spec.gravity.unwrap_or(Gravity::CENTER);
-    let full = Rect {
-        x: 0,
-        y: 0,
-        width: src.0,
-        height: src.1,
-    };
+    let full = Rect { x: 0, y: 0, width: src.0, height: src.1 };
     let mode = spec.mode.unwrap_or(ResizeMode::Limit);
 
     let plan = if mode == ResizeMode::Crop {
         crop_plan(src, bw, bh, spec, gravity)?
     } else {
         let (bw, bh, one_sided) = match (bw, bh) {
-            (None, None) => {
-                return check(
-                    Plan {
-                        region: full,
-                        scaled: src,
-                        canvas: None,
-                    },
-                    max_side,
-                )
-            }
+            (None, None) => return check(Plan { region: full, scaled: src, canvas: None }, max_side),
             (Some(w), Some(h)) => (w, h, false),
             (Some(w), None) => (w, at_least_1(round_div(sh * u64::from(w), sw)), true),
             (None, Some(h)) => (at_least_1(round_div(sw * u64::from(h), sh)), h, true),
         };
-        let fitted = if one_sided {
-            (bw, bh)
-        } else {
-            fit(src, (bw, bh))
-        };
-        let limited = if fitted.0 > src.0 || fitted.1 > src.1 {
-            src
-        } else {
-            fitted
-        };
-        let cover = if one_sided {
-            full
-        } else {
-            cover_region(src, (bw, bh), gravity)
-        };
+        let fitted = if one_sided { (bw, bh) } else { fit(src, (bw, bh)) };
+        let limited = if fitted.0 > src.0 || fitted.1 > src.1 { src } else { fitted };
+        let cover = if one_sided { full } else { cover_region(src, (bw, bh), gravity) };
         let padded = |inner: (u32, u32)| Plan {
             region: full,
             scaled: inner,
@@ -152,37 +124,17 @@ pub fn plan(src: (u32, u32), spec: &TransformSpec, max_side: u32) -> Result<Plan
             }),
         };
         match mode {
-            ResizeMode::Limit => Plan {
-                region: full,
-                scaled: limited,
-                canvas: None,
-            },
-            ResizeMode::Fit => Plan {
-                region: full,
-                scaled: fitted,
-                canvas: None,
-            },
-            ResizeMode::Scale => Plan {
-                region: full,
-                scaled: (bw, bh),
-                canvas: None,
-            },
-            ResizeMode::Fill => Plan {
-                region: cover,
-                scaled: (bw, bh),
-                canvas: None,
-            },
+            ResizeMode::Limit => Plan { region: full, scaled: limited, canvas: None },
+            ResizeMode::Fit => Plan { region: full, scaled: fitted, canvas: None },
+            ResizeMode::Scale => Plan { region: full, scaled: (bw, bh), canvas: None },
+            ResizeMode::Fill => Plan { region: cover, scaled: (bw, bh), canvas: None },
             ResizeMode::LFill => {
                 let scaled = if cover.width > bw || cover.height > bh {
                     (bw, bh)
                 } else {
                     (cover.width, cover.height)
                 };
-                Plan {
-                    region: cover,
-                    scaled,
-                    canvas: None,
-                }
+                Plan { region: cover, scaled, canvas: None }
             }
             ResizeMode::Pad => padded(fitted),
             ResizeMode::LPad => padded(limited),
@@ -233,12 +185,7 @@ fn place(src: (u32, u32), size: (u32, u32), gravity: Gravity) -> Rect {
         }
         Gravity::Compass(..) => offset(total - len, gravity, horizontal),
     };
-    Rect {
-        x: axis(src.0, size.0, true),
-        y: axis(src.1, size.1, false),
-        width: size.0,
-        height: size.1,
-    }
+    Rect { x: axis(src.0, size.0, true), y: axis(src.1, size.1, false), width: size.0, height: size.1 }
 }
 
 /// How far into `slack` spare pixels the gravity puts the start edge.
@@ -279,11 +226,7 @@ fn crop_plan(
         region.y = y;
         region.height = ch.min(src.1 - y);
     }
-    Ok(Plan {
-        region,
-        scaled: (region.width, region.height),
-        canvas: None,
-    })
+    Ok(Plan { region, scaled: (region.width, region.height), canvas: None })
 }
 
 #[cfg(test)]
@@ -292,9 +235,7 @@ mod tests {
     use crate::spec::parse_options;
 
     fn out(src: (u32, u32), opts: &str) -> (u32, u32) {
-        plan(src, &parse_options(opts, 8192).unwrap(), 8192)
-            .unwrap()
-            .output()
+        plan(src, &parse_options(opts, 8192).unwrap(), 8192).unwrap().output()
     }
 
     #[test]
@@ -336,15 +277,7 @@ mod tests {
     fn fill_region_follows_gravity() {
         let spec = |o: &str| parse_options(o, 8192).unwrap();
         let p = plan((1000, 500), &spec("w_100,h_100,c_fill,g_west"), 8192).unwrap();
-        assert_eq!(
-            p.region,
-            Rect {
-                x: 0,
-                y: 0,
-                width: 500,
-                height: 500
-            }
-        );
+        assert_eq!(p.region, Rect { x: 0, y: 0, width: 500, height: 500 });
         let p = plan((1000, 500), &spec("w_100,h_100,c_fill,g_east"), 8192).unwrap();
         assert_eq!(p.region.x, 500);
         let p = plan((1000, 500), &spec("w_100,h_100,c_fill"), 8192).unwrap();
@@ -360,15 +293,7 @@ mod tests {
         let spec = |o: &str| parse_options(o, 8192).unwrap();
         let p = plan((1000, 500), &spec("w_200,h_200,c_pad,g_south"), 8192).unwrap();
         assert_eq!(p.scaled, (200, 100));
-        assert_eq!(
-            p.canvas,
-            Some(Canvas {
-                width: 200,
-                height: 200,
-                left: 0,
-                top: 100
-            })
-        );
+        assert_eq!(p.canvas, Some(Canvas { width: 200, height: 200, left: 0, top: 100 }));
         let p = plan((1000, 500), &spec("w_200,h_200,c_pad"), 8192).unwrap();
         assert_eq!(p.canvas.unwrap().top, 50);
     }
@@ -377,15 +302,7 @@ mod tests {
     fn crop_with_coordinates_is_clamped_and_checked() {
         let spec = |o: &str| parse_options(o, 8192).unwrap();
         let p = plan((100, 80), &spec("w_50,h_50,c_crop,x_70,y_10"), 8192).unwrap();
-        assert_eq!(
-            p.region,
-            Rect {
-                x: 70,
-                y: 10,
-                width: 30,
-                height: 50
-            }
-        );
+        assert_eq!(p.region, Rect { x: 70, y: 10, width: 30, height: 50 });
         assert_eq!(
             plan((100, 80), &spec("w_50,c_crop,x_100"), 8192),
             Err(GeometryError::OutsideImage("x", 100, 80))
@@ -395,9 +312,6 @@ mod tests {
     #[test]
     fn output_over_the_side_limit_is_refused() {
         let spec = parse_options("w_8000,c_fit", 8192).unwrap();
-        assert_eq!(
-            plan((100, 10_000), &spec, 8192),
-            Err(GeometryError::TooLarge(8000, 800_000, 8192))
-        );
+        assert_eq!(plan((100, 10_000), &spec, 8192), Err(GeometryError::TooLarge(8000, 800_000, 8192)));
     }
 }

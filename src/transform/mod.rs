@@ -33,11 +33,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_source_pixels: 50_000_000,
-            max_output_side: 8192,
-            max_output_bytes: 50 << 20,
-        }
+        Limits { max_source_pixels: 50_000_000, max_output_side: 8192, max_output_bytes: 50 << 20 }
     }
 }
 
@@ -98,11 +94,7 @@ pub fn run(
     let header = read_header(bytes, limits)?;
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
     let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
-    let eighths = if header.format == SourceFormat::Jpeg {
-        dct_scale(&plan)
-    } else {
-        8
-    };
+    let eighths = if header.format == SourceFormat::Jpeg { dct_scale(&plan) } else { 8 };
     check(deadline)?;
 
     let (exif, source_format) = (header.orientation, header.format);
@@ -160,12 +152,7 @@ pub fn run(
             limits.max_output_bytes
         )));
     }
-    Ok(Output {
-        bytes,
-        format,
-        width: img.width(),
-        height: img.height(),
-    })
+    Ok(Output { bytes, format, width: img.width(), height: img.height() })
 }
 
 /// The smallest libjpeg-turbo scale (in eighths) that still leaves at least twice the target
@@ -174,7 +161,5 @@ pub fn run(
 pub fn dct_scale(plan: &geometry::Plan) -> u8 {
     let (rw, rh) = (u64::from(plan.region.width), u64::from(plan.region.height));
     let (tw, th) = (u64::from(plan.scaled.0), u64::from(plan.scaled.1));
-    (1..=8u8)
-        .find(|&n| rw * u64::from(n) >= 16 * tw && rh * u64::from(n) >= 16 * th)
-        .unwrap_or(8)
+    (1..=8u8).find(|&n| rw * u64::from(n) >= 16 * tw && rh * u64::from(n) >= 16 * th).unwrap_or(8)
 }

@@ -29,26 +29,18 @@ pub(super) fn resize(
         DynamicImage::ImageLumaA8(_) => (PixelType::U8x2, 2),
         DynamicImage::ImageRgb8(_) => (PixelType::U8x3, 3),
         DynamicImage::ImageRgba8(_) => (PixelType::U8x4, 4),
-        _ => {
-            return Err(TransformError::Internal(
-                "resize expects 8-bit pixels".into(),
-            ))
-        }
+        _ => return Err(TransformError::Internal("resize expects 8-bit pixels".into())),
     };
-    let src = fast_image_resize::images::ImageRef::new(
-        img.width(),
-        img.height(),
-        img.as_bytes(),
-        pixel_type,
-    )
-    .map_err(|e| TransformError::Internal(e.to_string()))?;
-    let mut dst = Image::new(size.0, size.1, pixel_type);
-    let options = ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .crop(region.x, region.y, region.width, region.height);
-    Resizer::new()
-        .resize(&src, &mut dst, &options)
+    let src = fast_image_resize::images::ImageRef::new(img.width(), img.height(), img.as_bytes(), pixel_type)
         .map_err(|e| TransformError::Internal(e.to_string()))?;
+    let mut dst = Image::new(size.0, size.1, pixel_type);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).crop(
+        region.x,
+        region.y,
+        region.width,
+        region.height,
+    );
+    Resizer::new().resize(&src, &mut dst, &options).map_err(|e| TransformError::Internal(e.to_string()))?;
     let (w, h, buf) = (size.0, size.1, dst.into_vec());
     debug_assert_eq!(buf.len(), (w * h) as usize * channels);
     let out = match channels {

@@ -41,19 +41,13 @@ async fn the_result_store_serves_a_new_process_and_notices_a_changed_original() 
     let first = state_over(src.path(), Some(store.path()), Config::default());
     let a = get(&first, "/w_50,f_webp/q.png").await;
     assert_eq!((a.status, first.stats.transforms()), (StatusCode::OK, 1));
-    assert!(
-        store.path().join("q.png/f_webp,w_50.webp").is_file(),
-        "key-first layout"
-    );
+    assert!(store.path().join("q.png/f_webp,w_50.webp").is_file(), "key-first layout");
 
     // A second process: empty memory, same store.
     let second = state_over(src.path(), Some(store.path()), Config::default());
     let b = get(&second, "/w_50,f_webp/q.png").await;
     assert_eq!(b.body, a.body);
-    assert_eq!(
-        (second.stats.transforms(), second.stats.store_hits()),
-        (0, 1)
-    );
+    assert_eq!((second.stats.transforms(), second.stats.store_hits()), (0, 1));
 
     // The original changes: a new ETag, a new transform, never the stale result.
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -62,11 +56,7 @@ async fn the_result_store_serves_a_new_process_and_notices_a_changed_original() 
     let c = get(&third, "/w_50,f_webp/q.png").await;
     assert_eq!(third.stats.transforms(), 1);
     assert_ne!(c.header("etag"), a.header("etag"));
-    assert_eq!(
-        c.image().height(),
-        20,
-        "small.png is 40x20 and never enlarged"
-    );
+    assert_eq!(c.image().height(), 20, "small.png is 40x20 and never enlarged");
     // And in the process that had the old result in memory.
     let d = get(&first, "/w_50,f_webp/q.png").await;
     assert_eq!(d.header("etag"), c.header("etag"));
@@ -77,20 +67,10 @@ async fn failures_are_not_cached() {
     let src = tempfile::tempdir().unwrap();
     let store = tempfile::tempdir().unwrap();
     let s = state_over(src.path(), Some(store.path()), Config::default());
-    assert_eq!(
-        get(&s, "/w_50/later.png").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&s, "/w_50/later.png").await.status, StatusCode::NOT_FOUND);
     std::fs::write(src.path().join("later.png"), b"not yet an image").unwrap();
-    assert_eq!(
-        get(&s, "/w_50/later.png").await.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    assert_eq!(
-        std::fs::read_dir(store.path()).unwrap().count(),
-        0,
-        "nothing stored from a failure"
-    );
+    assert_eq!(get(&s, "/w_50/later.png").await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(std::fs::read_dir(store.path()).unwrap().count(), 0, "nothing stored from a failure");
     std::thread::sleep(std::time::Duration::from_millis(20));
     copy_fixture("quadrants.png", src.path(), "later.png");
     let ok = get(&s, "/w_50/later.png").await;

@@ -33,12 +33,7 @@ pub fn quadrant_colours(img: &DynamicImage) -> [[u8; 3]; 4] {
     let rgb = img.to_rgb8();
     let (w, h) = rgb.dimensions();
     let at = |x: u32, y: u32| rgb.get_pixel(x, y).0;
-    [
-        at(w / 4, h / 4),
-        at(3 * w / 4, h / 4),
-        at(w / 4, 3 * h / 4),
-        at(3 * w / 4, 3 * h / 4),
-    ]
+    [at(w / 4, h / 4), at(3 * w / 4, h / 4), at(w / 4, 3 * h / 4), at(3 * w / 4, 3 * h / 4)]
 }
 
 pub fn assert_quadrants(img: &DynamicImage, want: [[u8; 3]; 4]) {
@@ -181,34 +176,29 @@ fn write_all(dir: &Path) {
     for o in 1..=8u16 {
         // Stored so that, once oriented, every file shows the same upright quadrants.
         let mut stored = DynamicImage::ImageRgb8(quadrants(80, 40));
-        stored
-            .apply_orientation(image::metadata::Orientation::from_exif(inverse(o) as u8).unwrap());
-        put(
-            &format!("orient/{o}.jpg"),
-            &jpeg_with_orientation(&stored, o),
-        );
+        stored.apply_orientation(image::metadata::Orientation::from_exif(inverse(o) as u8).unwrap());
+        put(&format!("orient/{o}.jpg"), &jpeg_with_orientation(&stored, o));
     }
     // Left half opaque red, right half fully transparent.
-    let alpha = RgbaImage::from_fn(100, 50, |x, _| {
-        if x < 50 {
-            Rgba([255, 0, 0, 255])
-        } else {
-            Rgba([0, 0, 255, 0])
-        }
-    });
-    put(
-        "alpha.png",
-        &encode(&DynamicImage::ImageRgba8(alpha), ImageFormat::Png),
-    );
+    let alpha =
+        RgbaImage::from_fn(
+            100,
+            50,
+            |x, _| {
+                if x < 50 {
+                    Rgba([255, 0, 0, 255])
+                } else {
+                    Rgba([0, 0, 255, 0])
+                }
+            },
+        );
+    put("alpha.png", &encode(&DynamicImage::ImageRgba8(alpha), ImageFormat::Png));
     let jpeg = encode(&big, ImageFormat::Jpeg);
     put("truncated.jpg", &jpeg[..jpeg.len() / 3]);
     put("huge.png", &png_claiming(20_000, 20_000));
     let red = DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 32, Rgb(RED)));
     put("icc_swapped.jpg", &jpeg_with_icc(&red, &swapped_primaries_icc()));
-    put(
-        "text.jpg",
-        b"this is not an image, only a text file named .jpg\n",
-    );
+    put("text.jpg", b"this is not an image, only a text file named .jpg\n");
     put("empty.jpg", b"");
     std::fs::create_dir_all(dir.join("w_200")).unwrap();
     put("w_200/a.png", &encode(&small, ImageFormat::Png));

@@ -7,12 +7,7 @@ use http::StatusCode;
 
 async fn size(uri: &str) -> (u32, u32) {
     let got = get(&state(), uri).await;
-    assert_eq!(
-        got.status,
-        StatusCode::OK,
-        "{uri}: {}",
-        String::from_utf8_lossy(&got.body)
-    );
+    assert_eq!(got.status, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&got.body));
     let img = got.image();
     (img.width(), img.height())
 }
@@ -34,11 +29,7 @@ async fn modes_on_a_source_larger_than_the_box() {
         ("w_50,dpr_2", (100, 50)),
         ("w_33", (33, 17)),
     ] {
-        assert_eq!(
-            size(&format!("/{opts}/quadrants.png")).await,
-            want,
-            "{opts}"
-        );
+        assert_eq!(size(&format!("/{opts}/quadrants.png")).await, want, "{opts}");
     }
 }
 
@@ -65,41 +56,25 @@ async fn modes_on_a_source_smaller_than_the_box() {
 async fn fill_crops_at_the_gravity() {
     let s = state();
     // A square from the left half of 200×100 is all red over blue.
-    let west = get(&s, "/w_50,h_50,c_fill,g_west/quadrants.png")
-        .await
-        .image();
+    let west = get(&s, "/w_50,h_50,c_fill,g_west/quadrants.png").await.image();
     assert_quadrants(&west, [RED, RED, BLUE, BLUE]);
-    let east = get(&s, "/w_50,h_50,c_fill,g_east/quadrants.png")
-        .await
-        .image();
+    let east = get(&s, "/w_50,h_50,c_fill,g_east/quadrants.png").await.image();
     assert_quadrants(&east, [GREEN, GREEN, YELLOW, YELLOW]);
     let centre = get(&s, "/w_50,h_50,c_fill/quadrants.png").await.image();
     assert_quadrants(&centre, [RED, GREEN, BLUE, YELLOW]);
-    let focal = get(&s, "/w_50,h_50,c_fill,g_0.9x0.5/quadrants.png")
-        .await
-        .image();
+    let focal = get(&s, "/w_50,h_50,c_fill,g_0.9x0.5/quadrants.png").await.image();
     assert_quadrants(&focal, [GREEN, GREEN, YELLOW, YELLOW]);
 }
 
 #[tokio::test]
 async fn crop_cuts_a_region_without_scaling() {
     let s = state();
-    let img = get(&s, "/c_crop,w_40,h_20,x_150,y_70/quadrants.png")
-        .await
-        .image();
+    let img = get(&s, "/c_crop,w_40,h_20,x_150,y_70/quadrants.png").await.image();
     assert_eq!((img.width(), img.height()), (40, 20));
     assert!(near(img.to_rgb8().get_pixel(20, 10).0, YELLOW, 0));
-    let img = get(&s, "/c_crop,w_60,h_60,x_180,y_0/quadrants.png")
-        .await
-        .image();
-    assert_eq!(
-        (img.width(), img.height()),
-        (20, 60),
-        "clamped to the image"
-    );
-    let img = get(&s, "/c_crop,w_20,h_20,g_south_west/quadrants.png")
-        .await
-        .image();
+    let img = get(&s, "/c_crop,w_60,h_60,x_180,y_0/quadrants.png").await.image();
+    assert_eq!((img.width(), img.height()), (20, 60), "clamped to the image");
+    let img = get(&s, "/c_crop,w_20,h_20,g_south_west/quadrants.png").await.image();
     assert!(near(img.to_rgb8().get_pixel(10, 10).0, BLUE, 0));
     let got = get(&s, "/c_crop,w_20,x_200/quadrants.png").await;
     assert_eq!(got.status, StatusCode::BAD_REQUEST);
@@ -108,24 +83,12 @@ async fn crop_cuts_a_region_without_scaling() {
 #[tokio::test]
 async fn pad_fills_with_the_background_at_the_gravity() {
     let s = state();
-    let img = get(&s, "/w_100,h_100,c_pad,bg_000000,g_north/quadrants.png")
-        .await
-        .image()
-        .to_rgb8();
+    let img = get(&s, "/w_100,h_100,c_pad,bg_000000,g_north/quadrants.png").await.image().to_rgb8();
     assert_eq!(img.dimensions(), (100, 100));
     assert!(near(img.get_pixel(10, 10).0, RED, 0));
-    assert!(
-        near(img.get_pixel(50, 90).0, [0, 0, 0], 0),
-        "padding below the image"
-    );
-    let img = get(&s, "/w_100,h_100,c_pad/quadrants.png")
-        .await
-        .image()
-        .to_rgb8();
-    assert!(
-        near(img.get_pixel(50, 5).0, [255, 255, 255], 0),
-        "white padding above by default"
-    );
+    assert!(near(img.get_pixel(50, 90).0, [0, 0, 0], 0), "padding below the image");
+    let img = get(&s, "/w_100,h_100,c_pad/quadrants.png").await.image().to_rgb8();
+    assert!(near(img.get_pixel(50, 5).0, [255, 255, 255], 0), "white padding above by default");
     assert!(near(img.get_pixel(10, 40).0, RED, 0));
 }
 
@@ -141,9 +104,7 @@ async fn rotations_and_flips_move_the_quadrants() {
         ("a_90,a_hflip", [RED, BLUE, GREEN, YELLOW]),
     ];
     for (opts, want) in cases {
-        let img = get(&s, &format!("/{opts},f_png/quadrants.png"))
-            .await
-            .image();
+        let img = get(&s, &format!("/{opts},f_png/quadrants.png")).await.image();
         assert_quadrants(&img, want);
     }
     // w and h refer to the image as shown: rotated 200×100 is 100×200.
@@ -159,14 +120,8 @@ async fn all_eight_exif_orientations_are_applied_first() {
         assert_eq!((img.width(), img.height()), (80, 40), "orientation {o}");
         assert_quadrants(&img, [RED, GREEN, BLUE, YELLOW]);
         // Then the URL's rotation applies on top.
-        let img = get(&s, &format!("/a_90,f_png,w_40/orient/{o}.jpg"))
-            .await
-            .image();
-        assert_eq!(
-            (img.width(), img.height()),
-            (40, 80),
-            "orientation {o} + a_90"
-        );
+        let img = get(&s, &format!("/a_90,f_png,w_40/orient/{o}.jpg")).await.image();
+        assert_eq!((img.width(), img.height()), (40, 80), "orientation {o} + a_90");
         assert_quadrants(&img, [BLUE, RED, YELLOW, GREEN]);
     }
 }

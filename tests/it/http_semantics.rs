@@ -7,11 +7,7 @@ use pixflow::spec::Signer;
 
 async fn error_of(state: &pixflow::AppState, uri: &str) -> (StatusCode, serde_json::Value, String) {
     let got = get(state, uri).await;
-    assert_eq!(
-        got.header("content-type"),
-        Some("application/json"),
-        "{uri}"
-    );
+    assert_eq!(got.header("content-type"), Some("application/json"), "{uri}");
     let cache = got.header("cache-control").unwrap_or("").to_string();
     (got.status, got.json(), cache)
 }
@@ -22,19 +18,10 @@ async fn an_image_has_every_header() {
     let got = get(&s, "/w_100/quadrants.jpg").await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.header("content-type"), Some("image/jpeg"));
-    assert_eq!(
-        got.header("content-length"),
-        Some(got.body.len().to_string().as_str())
-    );
-    assert_eq!(
-        got.header("cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    assert_eq!(got.header("content-length"), Some(got.body.len().to_string().as_str()));
+    assert_eq!(got.header("cache-control"), Some("public, max-age=31536000, immutable"));
     let etag = got.header("etag").unwrap();
-    assert!(
-        etag.starts_with('"') && etag.ends_with('"') && !etag.starts_with("W/"),
-        "{etag}"
-    );
+    assert!(etag.starts_with('"') && etag.ends_with('"') && !etag.starts_with("W/"), "{etag}");
     assert_eq!(got.header("vary"), None);
     assert_eq!(got.image().width(), 100);
 }
@@ -58,23 +45,11 @@ async fn if_none_match_gives_304_without_body() {
     let s = state();
     let first = get(&s, "/w_100/quadrants.jpg").await;
     let etag = first.header("etag").unwrap().to_string();
-    let again = request(
-        &s,
-        "GET",
-        "/w_100/quadrants.jpg",
-        &[("if-none-match", &etag)],
-    )
-    .await;
+    let again = request(&s, "GET", "/w_100/quadrants.jpg", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), Some(etag.as_str()));
-    let stale = request(
-        &s,
-        "GET",
-        "/w_100/quadrants.jpg",
-        &[("if-none-match", "\"other\"")],
-    )
-    .await;
+    let stale = request(&s, "GET", "/w_100/quadrants.jpg", &[("if-none-match", "\"other\"")]).await;
     assert_eq!(stale.status, StatusCode::OK);
     let original = get(&s, "/quadrants.png").await;
     let tag = original.header("etag").unwrap().to_string();
@@ -103,58 +78,28 @@ async fn no_options_serves_the_original_bytes() {
     let got = get(&s, "/quadrants.png").await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.header("content-type"), Some("image/png"));
-    assert_eq!(
-        got.body,
-        std::fs::read(crate::fixtures::dir().join("quadrants.png")).unwrap()
-    );
+    assert_eq!(got.body, std::fs::read(crate::fixtures::dir().join("quadrants.png")).unwrap());
     let folder = get(&s, "/-/w_200/a.png").await;
     assert_eq!(folder.status, StatusCode::OK);
-    assert_eq!(
-        folder.body,
-        std::fs::read(crate::fixtures::dir().join("w_200/a.png")).unwrap()
-    );
+    assert_eq!(folder.body, std::fs::read(crate::fixtures::dir().join("w_200/a.png")).unwrap());
 }
 
 #[tokio::test]
 async fn f_auto_follows_accept_and_varies() {
     let s = state();
     let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
-    let avif = request(
-        &s,
-        "GET",
-        "/w_50,f_auto/quadrants.jpg",
-        &[("accept", chrome)],
-    )
-    .await;
+    let avif = request(&s, "GET", "/w_50,f_auto/quadrants.jpg", &[("accept", chrome)]).await;
     assert_eq!(avif.header("content-type"), Some("image/avif"));
     assert_eq!(avif.header("vary"), Some("Accept"));
-    let webp = request(
-        &s,
-        "GET",
-        "/w_50,f_auto/quadrants.jpg",
-        &[("accept", "image/webp,*/*")],
-    )
-    .await;
+    let webp = request(&s, "GET", "/w_50,f_auto/quadrants.jpg", &[("accept", "image/webp,*/*")]).await;
     assert_eq!(webp.header("content-type"), Some("image/webp"));
     assert_ne!(avif.header("etag"), webp.header("etag"));
-    let legacy = request(
-        &s,
-        "GET",
-        "/w_50,f_auto/quadrants.jpg",
-        &[("accept", "*/*")],
-    )
-    .await;
+    let legacy = request(&s, "GET", "/w_50,f_auto/quadrants.jpg", &[("accept", "*/*")]).await;
     assert_eq!(legacy.header("content-type"), Some("image/jpeg"));
     let alpha = get(&s, "/w_50,f_auto/alpha.png").await;
     assert_eq!(alpha.header("content-type"), Some("image/png"));
     assert_eq!(alpha.header("vary"), Some("Accept"));
-    let fixed = request(
-        &s,
-        "GET",
-        "/w_50,f_webp/quadrants.jpg",
-        &[("accept", chrome)],
-    )
-    .await;
+    let fixed = request(&s, "GET", "/w_50,f_webp/quadrants.jpg", &[("accept", chrome)]).await;
     assert_eq!(fixed.header("vary"), None);
 }
 
@@ -172,10 +117,7 @@ async fn bad_options_are_400_naming_the_token() {
     ] {
         let (status, body, cache) = error_of(&s, uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(
-            body["message"].as_str().unwrap().contains(token),
-            "{uri}: {body}"
-        );
+        assert!(body["message"].as_str().unwrap().contains(token), "{uri}: {body}");
         assert!(body["error"].is_string());
         assert_eq!(cache, "public, max-age=60");
     }
@@ -194,44 +136,22 @@ async fn output_over_the_side_limit_is_400() {
 #[tokio::test]
 async fn signatures_are_403_when_missing_wrong_or_expired() {
     let secret = b"0123456789abcdef-secret";
-    let config = Config {
-        signer: Some(Signer::new(&secret[..])),
-        ..Config::default()
-    };
+    let config = Config { signer: Some(Signer::new(&secret[..])), ..Config::default() };
     let s = state_with(config);
     let (status, body, _) = error_of(&s, "/w_50/quadrants.jpg").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::FORBIDDEN, Some("signature_missing"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("signature_missing")));
     let (status, body, _) = error_of(&s, "/w_50,s_AAAAAAAAAAAAAAAA/quadrants.jpg").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::FORBIDDEN, Some("signature_invalid"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("signature_invalid")));
     let spec = pixflow::spec::parse_options("w_50", 8192).unwrap();
     let key = pixflow::spec::validate_key("quadrants.jpg").unwrap();
     let sig = pixflow::spec::sign(secret, &spec, &key);
-    assert_eq!(
-        get(&s, &format!("/w_50,s_{sig}/quadrants.jpg"))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        get(&s, &format!("/quadrants.jpg?w=50&s={sig}"))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(get(&s, &format!("/w_50,s_{sig}/quadrants.jpg")).await.status, StatusCode::OK);
+    assert_eq!(get(&s, &format!("/quadrants.jpg?w=50&s={sig}")).await.status, StatusCode::OK);
     let mut old = spec.clone();
     old.expires = Some(1000);
     let sig = pixflow::spec::sign(secret, &old, &key);
     let (status, body, _) = error_of(&s, &format!("/w_50,exp_1000,s_{sig}/quadrants.jpg")).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::FORBIDDEN, Some("expired"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("expired")));
     // The original needs no signature.
     assert_eq!(get(&s, "/quadrants.jpg").await.status, StatusCode::OK);
 }
@@ -240,10 +160,7 @@ async fn signatures_are_403_when_missing_wrong_or_expired() {
 async fn missing_key_is_404() {
     let s = state();
     let (status, body, cache) = error_of(&s, "/w_50/nope.jpg").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
     assert_eq!(cache, "public, max-age=60");
     assert_eq!(get(&s, "/nope.jpg").await.status, StatusCode::NOT_FOUND);
     assert_eq!(get(&s, "/_/nope").await.status, StatusCode::NOT_FOUND);
@@ -252,26 +169,14 @@ async fn missing_key_is_404() {
 
 #[tokio::test]
 async fn sources_over_limits_are_413() {
-    let config = Config {
-        max_source_bytes: 1000,
-        ..Config::default()
-    };
+    let config = Config { max_source_bytes: 1000, ..Config::default() };
     let s = state_with(config);
     let (status, body, _) = error_of(&s, "/w_50/big.jpg").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("source_too_large"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("source_too_large")));
     let s = state();
     let (status, body, _) = error_of(&s, "/w_50/huge.png").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
-    );
-    assert!(
-        body["message"].as_str().unwrap().contains("20000x20000"),
-        "{body}"
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
+    assert!(body["message"].as_str().unwrap().contains("20000x20000"), "{body}");
     let mut config = Config::default();
     config.limits.max_output_bytes = 100;
     let s = state_with(config);
@@ -285,24 +190,12 @@ async fn not_an_image_is_415_and_corrupt_is_422() {
     let (status, body, _) = error_of(&s, "/w_50/text.jpg").await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Some("unsupported_image")
-        )
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_image"))
     );
-    assert_eq!(
-        get(&s, "/text.jpg").await.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    assert_eq!(
-        get(&s, "/w_50/empty.jpg").await.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
+    assert_eq!(get(&s, "/text.jpg").await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(get(&s, "/w_50/empty.jpg").await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let (status, body, _) = error_of(&s, "/w_50/truncated.jpg").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("corrupt_image"))
-    );
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("corrupt_image")));
 }
 
 #[tokio::test]

@@ -1,11 +1,15 @@
 //! One integration binary: drives the app in-process (no socket) over generated fixtures.
 #![allow(missing_docs, unreachable_pub)]
 
+mod aws;
 mod cache;
 mod codecs;
+mod contract;
 mod fixtures;
 mod geometry;
 mod http_semantics;
+mod lambda;
+mod s3;
 
 use axum::body::Body;
 use http::{HeaderMap, Request, StatusCode};
@@ -52,11 +56,7 @@ pub fn state() -> AppState {
 }
 
 /// A state over a given folder and result store.
-pub fn state_over(
-    source_dir: &std::path::Path,
-    store: Option<&std::path::Path>,
-    config: Config,
-) -> AppState {
+pub fn state_over(source_dir: &std::path::Path, store: Option<&std::path::Path>, config: Config) -> AppState {
     let source: Arc<dyn Source> = Arc::new(LocalSource::new(source_dir).unwrap());
     let store: Arc<dyn ResultStore> = match store {
         Some(d) => Arc::new(DirStore::new(d).unwrap()),
@@ -70,24 +70,11 @@ pub async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = app(state.clone())
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let resp = app(state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Got {
-        status,
-        headers,
-        body,
-    }
+    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Got { status, headers, body }
 }
 
 pub async fn get(state: &AppState, uri: &str) -> Got {
