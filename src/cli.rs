@@ -1,7 +1,7 @@
 //! The command-line subcommands other than the servers' plumbing.
 
 use pixflow::config::Config;
-use pixflow::spec::{parse_options, parse_request, sign as sign_spec, Format};
+use pixflow::spec::{parse_options, parse_request, sign as sign_spec, validate_key, Format};
 use pixflow::transform::{self, Limits};
 use pixflow::AppState;
 use std::path::Path;
@@ -60,6 +60,109 @@ pub(crate) fn transform(input: &Path, output: &Path, options: &str) -> Result<()
     std::fs::write(output, &out.bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     println!("{} {}x{} {} bytes", out.format.mime(), out.width, out.height, out.bytes.len());
     Ok(())
+}
+
+/// `pixflow purge KEY`.
+pub(crate) fn purge(config: Config, key: &str) -> Result<(), String> {
+    let key = validate_key(key).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let state = AppState::from_config(config).await.map_err(|e| e.to_string())?;
+        let n = state.store.purge(&key).await.map_err(|e| e.to_string())?;
+        eprintln!("deleted {n} stored variant(s) of {key} from {}", state.store.describe());
+        println!("/{}*", key.to_url_path());
+        Ok(())
+    })
+}
+
+/// One line of `pixflow warm`'s report.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Warmed {
+    key: String,
+    variant: String,
+    status: u16,
+    bytes: usize,
+    content_type: String,
+    destination_key: Option<String>,
+}
+
+/// `pixflow warm`: every variant of every key through the app, so results land in the store.
+pub(crate) fn warm(
+    mut config: Config,
+    variants: &[String],
+    keys_file: Option<&Path>,
+    concurrency: usize,
+) -> Result<(), String> {
+    use pixflow::spec::parse_options;
+    // Results go to the store; holding them in memory too would only cost.
+    config.memory_cache_bytes = 0;
+    let max_side = config.limits.max_output_side;
+    let specs = variants
+        .iter()
+        .map(|v| parse_options(v, max_side).map_err(|e| format!("--variant {v}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let state = AppState::from_config(config).await.map_err(|e| e.to_string())?;
+        let keys = match keys_file {
+            Some(f) => std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|k| validate_key(k).map_err(|e| format!("{}: {e}", f.display())))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => state.source.list().await.map_err(|e| e.to_string())?,
+        };
+        let jobs: Vec<_> = keys.iter().flat_map(|k| specs.iter().map(move |s| (k.clone(), s.clone()))).collect();
+        let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta} {msg}")
+                .map_err(|e| e.to_string())?,
+        );
+        let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (key, spec) in jobs {
+            let (state, limit, bar) = (state.clone(), limit.clone(), bar.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire().await;
+                let path = format!("/{spec}/{}", key.to_url_path());
+                let req = http::Request::get(path).body(axum::body::Body::empty()).expect("a valid request");
+                let resp = tower::ServiceExt::oneshot(pixflow::app(state.clone()), req).await.expect("infallible");
+                let status = resp.status().as_u16();
+                let content_type =
+                    resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let body = http_body_util::BodyExt::collect(resp.into_body()).await.map(|b| b.to_bytes());
+                let variant = pixflow::http::variant_name(&spec, spec.format);
+                let line = Warmed {
+                    key: key.to_string(),
+                    destination_key: state.store.locate(&key, &variant).filter(|_| status == 200),
+                    variant,
+                    status,
+                    bytes: body.map(|b| b.len()).unwrap_or(0),
+                    content_type,
+                };
+                bar.inc(1);
+                bar.suspend(|| println!("{}", serde_json::to_string(&line).unwrap_or_default()));
+                line.status == 200
+            });
+        }
+        let (mut ok, mut failed) = (0usize, 0usize);
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(true) => ok += 1,
+                _ => failed += 1,
+            }
+        }
+        bar.finish_and_clear();
+        println!("{}", serde_json::json!({ "summary": { "keys": keys.len(), "variants": specs.len(), "ok": ok, "failed": failed } }));
+        if failed > 0 {
+            Err(format!("{failed} variant(s) failed"))
+        } else {
+            Ok(())
+        }
+    })
 }
 
 /// `pixflow sign PATH`.

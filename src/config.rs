@@ -251,10 +251,40 @@ fn s3_location(setting: &'static str, url: &str) -> Result<SourceConfig, ConfigE
 
 /// The memory cache size: as given, else a quarter of the Lambda function's memory, else 256 MB.
 fn memory_cache_mb(given: Option<u64>) -> u64 {
-    given.unwrap_or_else(|| {
-        std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-            .ok()
-            .and_then(|m| m.parse::<u64>().ok())
-            .map_or(256, |mb| mb / 4)
-    })
+    let lambda_mb = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok();
+    default_memory_cache_mb(given, lambda_mb.as_deref())
+}
+
+fn default_memory_cache_mb(given: Option<u64>, lambda_mb: Option<&str>) -> u64 {
+    given.unwrap_or_else(|| lambda_mb.and_then(|m| m.parse::<u64>().ok()).map_or(256, |mb| mb / 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_cache_takes_a_quarter_of_the_function_unless_set() {
+        assert_eq!(default_memory_cache_mb(None, Some("2048")), 512);
+        assert_eq!(default_memory_cache_mb(Some(64), Some("2048")), 64);
+        assert_eq!(default_memory_cache_mb(None, None), 256);
+        assert_eq!(default_memory_cache_mb(Some(0), None), 0);
+    }
+
+    #[test]
+    fn s3_sources_revalidate_every_minute_by_default_and_folders_always() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            a: ServeArgs,
+        }
+        let s3 = Config::from_args(&T::parse_from(["t", "--source", "s3://bucket/p"]).a).unwrap();
+        assert_eq!(s3.revalidate, Duration::from_secs(60));
+        let dir = Config::from_args(&T::parse_from(["t", "--source", "."]).a).unwrap();
+        assert_eq!(dir.revalidate, Duration::ZERO);
+        let set =
+            Config::from_args(&T::parse_from(["t", "--source", "s3://bucket", "--revalidate-secs", "5"]).a);
+        assert_eq!(set.unwrap().revalidate, Duration::from_secs(5));
+    }
 }

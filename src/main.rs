@@ -31,6 +31,27 @@ enum Command {
         #[arg(long, default_value = "")]
         options: String,
     },
+    /// Delete every stored variant of KEY and print the CloudFront path that clears the edge.
+    Purge {
+        /// The original's key, e.g. `photos/cat.jpg`.
+        key: String,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Pre-generate variants into the result store: `pixflow warm --variant w_200,h_200,c_fill`.
+    Warm {
+        /// Options of one variant (path syntax, or `t_NAME`); repeat for several.
+        #[arg(long = "variant", required = true)]
+        variants: Vec<String>,
+        /// A file with one key a line; default: every key of the source.
+        #[arg(long)]
+        keys_file: Option<PathBuf>,
+        /// Variants rendered at once.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
     /// Print a signed URL path for PATH (`/w_200/cat.jpg`).
     Sign {
         /// The path to sign.
@@ -70,6 +91,12 @@ fn main() -> ExitCode {
         Command::Serve(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::serve),
         Command::Lambda(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::lambda),
         Command::Transform { input, output, options } => cli::transform(&input, &output, &options),
+        Command::Purge { key, args } => {
+            Config::from_args(&args).map_err(|e| e.to_string()).and_then(|c| cli::purge(c, &key))
+        }
+        Command::Warm { variants, keys_file, concurrency, args } => Config::from_args(&args)
+            .map_err(|e| e.to_string())
+            .and_then(|c| cli::warm(c, &variants, keys_file.as_deref(), concurrency)),
         Command::Sign { path, secret, expires_in } => cli::sign(&path, &secret, expires_in),
         Command::Bench { task, list, reps } => cli::bench(&task, &list, reps),
     };

@@ -98,6 +98,24 @@ impl Source for S3Source {
         Ok(Original { bytes: bytes.into(), etag })
     }
 
+    async fn list(&self) -> Result<Vec<Key>, SourceError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.location.bucket)
+            .prefix(&self.location.prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("ListObjectsV2", &e))?;
+            let names = page.contents().iter().filter_map(|o| o.key());
+            let relative = names.filter_map(|k| k.strip_prefix(self.location.prefix.as_str()));
+            keys.extend(relative.filter_map(|k| crate::spec::validate_key(k).ok()));
+        }
+        Ok(keys)
+    }
+
     fn describe(&self) -> String {
         format!("s3://{}/{}", self.location.bucket, self.location.prefix)
     }

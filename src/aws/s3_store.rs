@@ -115,6 +115,10 @@ impl ResultStore for S3Store {
         Ok(keys.len())
     }
 
+    fn locate(&self, key: &Key, variant: &str) -> Option<String> {
+        Some(format!("{}{variant}", self.folder(key)))
+    }
+
     fn describe(&self) -> String {
         format!("s3://{}/{}", self.location.bucket, self.location.prefix)
     }

@@ -83,6 +83,10 @@ impl ResultStore for DirStore {
         Ok(n)
     }
 
+    fn locate(&self, key: &Key, variant: &str) -> Option<String> {
+        Some(self.path(key, variant).display().to_string())
+    }
+
     fn describe(&self) -> String {
         format!("folder {}", self.root.display())
     }
@@ -104,6 +108,10 @@ impl ResultStore for NoStore {
 
     async fn purge(&self, _: &Key) -> Result<usize, StoreError> {
         Ok(0)
+    }
+
+    fn locate(&self, _: &Key, _: &str) -> Option<String> {
+        None
     }
 
     fn describe(&self) -> String {

@@ -13,6 +13,8 @@ pub struct Rendered {
     pub bytes: Bytes,
     /// Its MIME type.
     pub content_type: String,
+    /// How it was made, as a `Server-Timing` value.
+    pub server_timing: String,
 }
 
 /// The memory cache, or none when its capacity is 0.
@@ -36,13 +38,18 @@ impl MemoryCache {
     }
 
     /// The cached value for `key`, or the result of `render`, run once for all concurrent callers.
-    pub async fn get_or_render<F>(&self, key: String, render: F) -> Result<Arc<Rendered>, Arc<Error>>
+    /// The flag says whether this call rendered it (false: it came from memory).
+    pub async fn get_or_render<F>(&self, key: String, render: F) -> Result<(Arc<Rendered>, bool), Arc<Error>>
     where
         F: Future<Output = Result<Rendered, Error>>,
     {
         match &self.inner {
-            Some(cache) => cache.try_get_with(key, async { render.await.map(Arc::new) }).await,
-            None => render.await.map(Arc::new).map_err(Arc::new),
+            Some(cache) => {
+                let entry = cache.entry(key).or_try_insert_with(async { render.await.map(Arc::new) }).await?;
+                let fresh = entry.is_fresh();
+                Ok((entry.into_value(), fresh))
+            }
+            None => render.await.map(|r| (Arc::new(r), true)).map_err(Arc::new),
         }
     }
 

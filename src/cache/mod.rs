@@ -37,6 +37,8 @@ pub trait ResultStore: Send + Sync + 'static {
     async fn put(&self, key: &Key, variant: &str, result: &StoredResult) -> Result<(), StoreError>;
     /// Deletes every variant of `key`; returns how many there were.
     async fn purge(&self, key: &Key) -> Result<usize, StoreError>;
+    /// Where a variant is (or would be) stored, for reports; `None` when results are not stored.
+    fn locate(&self, key: &Key, variant: &str) -> Option<String>;
     /// A short description for logs.
     fn describe(&self) -> String;
 }

@@ -4,6 +4,8 @@
 mod response;
 mod serve;
 
+pub use serve::variant_name;
+
 use crate::cache::{DirStore, MemoryCache, NoStore, ResultStore};
 use crate::config::{Config, SourceConfig, StoreConfig};
 use crate::source::{EmbeddedSource, LocalSource, Source};

@@ -30,12 +30,15 @@ fn cached(mut builder: http::response::Builder, c: &Caching<'_>) -> http::respon
 }
 
 /// 200 with the image bytes. `Content-Type` is always set.
-pub(super) fn image(bytes: Bytes, content_type: &str, c: &Caching<'_>) -> Response {
-    let builder = Response::builder()
+pub(super) fn image(bytes: Bytes, content_type: &str, c: &Caching<'_>, timing: Option<&str>) -> Response {
+    let mut builder = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, value(content_type))
         .header(header::CONTENT_LENGTH, bytes.len())
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if let Some(t) = timing {
+        builder = builder.header("server-timing", value(t));
+    }
     cached(builder, c).body(Body::from(bytes)).unwrap_or_else(|_| fallback())
 }
 

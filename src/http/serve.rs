@@ -13,7 +13,7 @@ use http::request::Parts;
 use http::{header, Method, StatusCode};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The fallback handler: every path comes here.
 pub(super) async fn handle(State(state): State<AppState>, req: Request) -> Response {
@@ -101,7 +101,7 @@ async fn original(
     if response::etag_matches(if_none_match, &tag) {
         return Ok(response::not_modified(&caching));
     }
-    Ok(response::image(original.bytes, mime, &caching))
+    Ok(response::image(original.bytes, mime, &caching, None))
 }
 
 async fn variant(
@@ -133,11 +133,7 @@ async fn variant(
             AutoFormat::Legacy => Format::Auto,
         });
     }
-    let canonical = TransformSpec { format: spec.format, expires: None, ..written };
-    let variant = match canonical.format {
-        Some(f) if f != Format::Auto => format!("{canonical}.{}", f.as_str()),
-        _ => canonical.to_string(),
-    };
+    let variant = variant_name(&written, spec.format);
     let meta = state.source_version(&key).await?;
     let tag = etag(&variant, &meta.etag);
     let caching = Caching { etag: &tag, cache_control: &state.config.cache_control, vary_accept };
@@ -145,12 +141,27 @@ async fn variant(
         return Ok(response::not_modified(&caching));
     }
     let cache_key = format!("{key}\n{variant}\n{}", meta.etag);
-    let rendered = state
+    let (rendered, fresh) = state
         .memory
         .get_or_render(cache_key, render(state, &key, &variant, spec, &meta.etag))
         .await
         .map_err(|e| (*e).clone())?;
-    Ok(response::image(rendered.bytes.clone(), &rendered.content_type, &caching))
+    let timing = if fresh { rendered.server_timing.as_str() } else { "cache;desc=\"memory\"" };
+    Ok(response::image(rendered.bytes.clone(), &rendered.content_type, &caching, Some(timing)))
+}
+
+/// The name of a variant in caches and the result store: the canonical options as written (with
+/// `f_auto` resolved to `format`), plus the format's extension when the URL fixes it.
+pub fn variant_name(written: &TransformSpec, format: Option<Format>) -> String {
+    let canonical = TransformSpec { format, expires: None, ..written.clone() };
+    match format {
+        Some(f) if f != Format::Auto => format!("{canonical}.{}", f.as_str()),
+        _ => canonical.to_string(),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e3)
 }
 
 /// A memory miss: the result store if it holds this version, else fetch, transform and store.
@@ -161,22 +172,26 @@ async fn render(
     spec: TransformSpec,
     etag: &str,
 ) -> Result<Rendered, Error> {
+    let started = Instant::now();
     match state.store.get(key, variant).await {
         Ok(Some(r)) if r.source_etag == etag => {
             state.stats.store_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Rendered { bytes: r.bytes, content_type: r.content_type });
+            let server_timing = format!("store;desc=\"hit\";dur={}", ms(started.elapsed()));
+            return Ok(Rendered { bytes: r.bytes, content_type: r.content_type, server_timing });
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(%key, error = %e, "result store read failed; transforming"),
     }
+    let fetch_start = Instant::now();
     let original = state.source.get(key, state.config.max_source_bytes).await?;
+    let fetch = fetch_start.elapsed();
     state.stats.transforms.fetch_add(1, Ordering::Relaxed);
     let limits = state.config.limits.clone();
     let timeout = state.config.transform_timeout;
     let deadline = Instant::now() + timeout;
     let bytes = original.bytes.clone();
     let task = tokio::task::spawn_blocking(move || transform::run(&bytes, &spec, &limits, deadline));
-    let out = match tokio::time::timeout(timeout + std::time::Duration::from_secs(1), task).await {
+    let out = match tokio::time::timeout(timeout + Duration::from_secs(1), task).await {
         Err(_) => return Err(TransformError::Deadline.into()),
         Ok(Err(join)) => {
             tracing::error!(%key, "transform panicked: {join}");
@@ -184,14 +199,22 @@ async fn render(
         }
         Ok(Ok(result)) => result?,
     };
-    let rendered = Rendered { bytes: out.bytes.into(), content_type: out.format.mime().to_string() };
-    let stored = StoredResult {
-        bytes: rendered.bytes.clone(),
-        content_type: rendered.content_type.clone(),
-        source_etag: original.etag,
-    };
+    let bytes: bytes::Bytes = out.bytes.into();
+    let content_type = out.format.mime().to_string();
+    let stored =
+        StoredResult { bytes: bytes.clone(), content_type: content_type.clone(), source_etag: original.etag };
+    let store_start = Instant::now();
     if let Err(e) = state.store.put(key, variant, &stored).await {
         tracing::warn!(%key, error = %e, "result store write failed; serving anyway");
     }
-    Ok(rendered)
+    let t = out.timings;
+    let server_timing = format!(
+        "fetch;dur={}, decode;dur={}, transform;dur={}, encode;dur={}, store;dur={}",
+        ms(fetch),
+        ms(t.decode),
+        ms(t.transform),
+        ms(t.encode),
+        ms(store_start.elapsed())
+    );
+    Ok(Rendered { bytes, content_type, server_timing })
 }

@@ -52,6 +52,10 @@ impl Source for EmbeddedSource {
         Ok(Original { bytes: Bytes::from_static(b), etag: etag_of(b) })
     }
 
+    async fn list(&self) -> Result<Vec<Key>, SourceError> {
+        Ok(Self::keys().filter_map(|k| crate::spec::validate_key(k).ok()).collect())
+    }
+
     fn describe(&self) -> String {
         format!("embedded samples ({})", Self::keys().collect::<Vec<_>>().join(", "))
     }

@@ -80,6 +80,36 @@ impl Source for LocalSource {
         Ok(Original { bytes: bytes.into(), etag: etag_of(&meta) })
     }
 
+    async fn list(&self) -> Result<Vec<Key>, SourceError> {
+        let root = self.root.clone();
+        let walk = move || {
+            let mut keys = Vec::new();
+            let mut dirs = vec![root.clone()];
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let entry = entry?;
+                    let kind = entry.file_type()?;
+                    if kind.is_dir() {
+                        dirs.push(entry.path());
+                    } else if kind.is_file() {
+                        let rel = entry.path().strip_prefix(&root).map(|p| p.to_string_lossy().into_owned());
+                        if let Ok(key) =
+                            rel.map_err(|_| ()).and_then(|r| crate::spec::validate_key(&r).map_err(|_| ()))
+                        {
+                            keys.push(key);
+                        }
+                    }
+                }
+            }
+            keys.sort_by(|a: &Key, b| a.as_str().cmp(b.as_str()));
+            Ok::<_, io::Error>(keys)
+        };
+        tokio::task::spawn_blocking(walk)
+            .await
+            .map_err(|e| SourceError::Unavailable(e.to_string()))?
+            .map_err(|e| SourceError::Unavailable(e.to_string()))
+    }
+
     fn describe(&self) -> String {
         format!("folder {}", self.root.display())
     }

@@ -24,6 +24,17 @@ impl Key {
     }
 }
 
+/// What a key's characters become in a URL path: everything but unreserved characters and `/`.
+const PATH: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+
+impl Key {
+    /// The key percent-encoded for a URL path (decoding it once gives the key back).
+    pub fn to_url_path(&self) -> String {
+        percent_encoding::utf8_percent_encode(&self.0, PATH).to_string()
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

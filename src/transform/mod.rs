@@ -74,6 +74,19 @@ pub struct Output {
     pub width: u32,
     /// Output height.
     pub height: u32,
+    /// Time spent in each stage.
+    pub timings: Timings,
+}
+
+/// Time spent per stage, for `Server-Timing`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Header check and decode (including the DCT-domain shrink).
+    pub decode: std::time::Duration,
+    /// Colour, orientation, resize, effects and canvas.
+    pub transform: std::time::Duration,
+    /// Encoding.
+    pub encode: std::time::Duration,
 }
 
 fn check(deadline: Instant) -> Result<(), TransformError> {
@@ -91,6 +104,7 @@ pub fn run(
     limits: &Limits,
     deadline: Instant,
 ) -> Result<Output, TransformError> {
+    let started = Instant::now();
     let header = read_header(bytes, limits)?;
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
     let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
@@ -99,6 +113,7 @@ pub fn run(
 
     let (exif, source_format) = (header.orientation, header.format);
     let decoded = decode::decode(bytes, header, eighths, spec.gray, limits)?;
+    let decoded_at = Instant::now();
     let mut img = color::to_srgb(decoded.image, decoded.header.icc.as_deref());
     if spec.gray {
         img = color::grayscale(img);
@@ -144,7 +159,13 @@ pub fn run(
     let lossless = transparent
         && spec.quality.is_none()
         && matches!(source_format, SourceFormat::Png | SourceFormat::Gif);
+    let encode_start = Instant::now();
     let bytes = encode::encode(&img, format, quality, lossless)?;
+    let timings = Timings {
+        decode: decoded_at - started,
+        transform: encode_start - decoded_at,
+        encode: encode_start.elapsed(),
+    };
     if bytes.len() as u64 > limits.max_output_bytes {
         return Err(TransformError::OverLimit(format!(
             "the encoded result is {} bytes, over the {} byte limit",
@@ -152,7 +173,7 @@ pub fn run(
             limits.max_output_bytes
         )));
     }
-    Ok(Output { bytes, format, width: img.width(), height: img.height() })
+    Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
 }
 
 /// The smallest libjpeg-turbo scale (in eighths) that still leaves at least twice the target

@@ -205,3 +205,15 @@ async fn only_get_and_head_are_allowed() {
     assert_eq!(got.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(got.header("allow"), Some("GET, HEAD"));
 }
+
+#[tokio::test]
+async fn server_timing_tells_a_render_from_a_memory_hit() {
+    let s = state();
+    let first = get(&s, "/w_70/quadrants.jpg").await;
+    let timing = first.header("server-timing").unwrap();
+    for stage in ["fetch;dur=", "decode;dur=", "transform;dur=", "encode;dur=", "store;dur="] {
+        assert!(timing.contains(stage), "{timing}");
+    }
+    let again = get(&s, "/w_70/quadrants.jpg").await;
+    assert_eq!(again.header("server-timing"), Some("cache;desc=\"memory\""));
+}

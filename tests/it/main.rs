@@ -3,6 +3,7 @@
 
 mod aws;
 mod cache;
+mod cli;
 mod codecs;
 mod contract;
 mod fixtures;
