@@ -165,6 +165,19 @@ pub(crate) fn warm(
     })
 }
 
+/// `pixflow canonical PATH`: the origin form, or `400 <code>` (exit status 1).
+pub(crate) fn canonical(path: &str, accept: &str) -> Result<(), String> {
+    let (p, q) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
+    let accept = Some(accept).filter(|a| !a.is_empty());
+    match pixflow::spec::origin_form(p, q, accept, Limits::default().max_output_side) {
+        Ok(form) => {
+            println!("{form}");
+            Ok(())
+        }
+        Err(e) => Err(format!("400 {}: {e}", e.code)),
+    }
+}
+
 /// `pixflow sign PATH`.
 pub(crate) fn sign(path: &str, secret: &str, expires_in: Option<u64>) -> Result<(), String> {
     let (path_part, query) = match path.split_once('?') {

@@ -52,6 +52,14 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Print the origin form CloudFront forwards for PATH (`/w_200/cat.jpg?fit=cover`), or the error.
+    Canonical {
+        /// Path and query as a client sends them.
+        path: String,
+        /// The client's Accept header, for `f_auto`.
+        #[arg(long, default_value = "")]
+        accept: String,
+    },
     /// Print a signed URL path for PATH (`/w_200/cat.jpg`).
     Sign {
         /// The path to sign.
@@ -97,6 +105,7 @@ fn main() -> ExitCode {
         Command::Warm { variants, keys_file, concurrency, args } => Config::from_args(&args)
             .map_err(|e| e.to_string())
             .and_then(|c| cli::warm(c, &variants, keys_file.as_deref(), concurrency)),
+        Command::Canonical { path, accept } => cli::canonical(&path, &accept),
         Command::Sign { path, secret, expires_in } => cli::sign(&path, &secret, expires_in),
         Command::Bench { task, list, reps } => cli::bench(&task, &list, reps),
     };

@@ -3,6 +3,7 @@
 //! The canonical form is the cache key everywhere (memory, result store, CloudFront), so it must be
 //! unique per variant: aliases resolved, defaults dropped, numbers normalised, tokens sorted.
 
+mod edge;
 mod key;
 mod parse;
 mod presets;
@@ -10,6 +11,7 @@ mod sign;
 
 use std::fmt;
 
+pub use edge::origin_form;
 pub use key::{validate_key, Key};
 pub use parse::{parse_options, parse_request, ParsedRequest, SpecError};
 pub use presets::Presets;
@@ -232,7 +234,7 @@ pub const DEFAULT_SHARPEN: Centi = Centi(100);
 impl TransformSpec {
     /// True when the URL asked for nothing: the original bytes are served untouched.
     pub fn is_identity(&self) -> bool {
-        *self == TransformSpec::default()
+        TransformSpec { expires: None, ..self.clone() } == TransformSpec::default()
     }
 
     /// The canonical tokens, sorted. `exp_` is included only when `with_expiry` (for signing).

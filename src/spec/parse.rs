@@ -207,11 +207,11 @@ impl Accumulator {
     }
 
     fn set_sharpen(&mut self, token: &str, value: Option<&str>) -> Result<(), SpecError> {
-        self.once("sharpen", token)?;
         let sigma = match value {
             None => DEFAULT_SHARPEN,
             Some(v) => centi(token, v, 30, 1000, "sharpen sigma must be 0.3 to 10")?,
         };
+        self.once("sharpen", token)?;
         self.spec.sharpen = Some(sigma);
         Ok(())
     }
@@ -220,14 +220,14 @@ impl Accumulator {
     fn named(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
         match name {
             "w" => {
+                let w = uint(token, v, 1, max_side, &format!("width must be 1 to {max_side}"))?;
                 self.once("w", token)?;
-                self.spec.width =
-                    Some(uint(token, v, 1, max_side, &format!("width must be 1 to {max_side}"))?);
+                self.spec.width = Some(w);
             }
             "h" => {
+                let h = uint(token, v, 1, max_side, &format!("height must be 1 to {max_side}"))?;
                 self.once("h", token)?;
-                self.spec.height =
-                    Some(uint(token, v, 1, max_side, &format!("height must be 1 to {max_side}"))?);
+                self.spec.height = Some(h);
             }
             "c" => {
                 let mode = match v {
@@ -310,12 +310,14 @@ impl Accumulator {
                 self.spec.background = Some(rgb).filter(|c| *c != Rgb::WHITE);
             }
             "x" => {
+                let x = uint(token, v, 0, 1_000_000, "x must be 0 to 1000000")?;
                 self.once("x", token)?;
-                self.spec.x = Some(uint(token, v, 0, 1_000_000, "x must be 0 to 1000000")?);
+                self.spec.x = Some(x);
             }
             "y" => {
+                let y = uint(token, v, 0, 1_000_000, "y must be 0 to 1000000")?;
                 self.once("y", token)?;
-                self.spec.y = Some(uint(token, v, 0, 1_000_000, "y must be 0 to 1000000")?);
+                self.spec.y = Some(y);
             }
             "t" => {
                 if !Presets::valid_name(v) {
@@ -325,16 +327,19 @@ impl Accumulator {
                 self.spec.preset = Some(v.to_string());
             }
             "s" => {
-                if v.is_empty() || v.len() > 64 {
+                if v.is_empty()
+                    || v.len() > 64
+                    || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                {
                     return Err(SpecError::bad(token, "malformed signature"));
                 }
                 self.once("s", token)?;
                 self.signature = Some(v.to_string());
             }
             "exp" => {
+                let exp = uint(token, v, 0, u32::MAX, "expiry must be a unix time")?;
                 self.once("exp", token)?;
-                self.spec.expires =
-                    Some(u64::from(uint(token, v, 0, u32::MAX, "expiry must be a unix time")?));
+                self.spec.expires = Some(u64::from(exp));
             }
             _ => return Err(SpecError::new("unknown_option", token, "unknown option")),
         }

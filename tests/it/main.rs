@@ -11,6 +11,7 @@ mod geometry;
 mod http_semantics;
 mod lambda;
 mod s3;
+mod vectors;
 
 use axum::body::Body;
 use http::{HeaderMap, Request, StatusCode};
