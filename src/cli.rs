@@ -20,7 +20,9 @@ pub(crate) fn serve(config: Config) -> Result<(), String> {
 }
 
 /// The Lambda runtime: everything built once per cold start, then one invocation after another.
-pub(crate) fn lambda(config: Config) -> Result<(), String> {
+pub(crate) fn lambda(mut config: Config) -> Result<(), String> {
+    // The demo page is for people running pixflow on their own machine.
+    config.demo = false;
     #[cfg(feature = "aws")]
     {
         let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;

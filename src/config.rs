@@ -58,6 +58,12 @@ pub struct ServeArgs {
     /// Deadline for one transform, in seconds.
     #[arg(long, env = "PIXFLOW_TRANSFORM_TIMEOUT_SECS", default_value_t = 20.0)]
     pub transform_timeout_secs: f64,
+    /// Accept `POST /_/transform` (images sent in the request body). Off: it spends CPU on anyone's bytes.
+    #[arg(long, env = "PIXFLOW_ALLOW_POST")]
+    pub allow_post: bool,
+    /// When set, `POST /_/transform` needs this value in an `X-Api-Key` header.
+    #[arg(long, env = "PIXFLOW_POST_API_KEY", hide_env_values = true)]
+    pub post_api_key: Option<String>,
     /// `Cache-Control` of successful image responses.
     #[arg(long, env = "PIXFLOW_CACHE_CONTROL", default_value = "public, max-age=31536000, immutable")]
     pub cache_control: String,
@@ -118,6 +124,12 @@ pub struct Config {
     pub s3_timeout: Duration,
     /// How long a source ETag is trusted.
     pub revalidate: Duration,
+    /// `POST /_/transform` is on.
+    pub allow_post: bool,
+    /// The API key `POST /_/transform` needs, if any.
+    pub post_api_key: Option<String>,
+    /// `/_/demo` is served (the local server; not on Lambda).
+    pub demo: bool,
 }
 
 /// A setting that cannot be used, with its name.
@@ -159,6 +171,9 @@ impl Default for Config {
             s3_endpoint: None,
             s3_timeout: Duration::from_secs(10),
             revalidate: Duration::ZERO,
+            allow_post: false,
+            post_api_key: None,
+            demo: true,
         }
     }
 }
@@ -234,6 +249,14 @@ impl Config {
             s3_endpoint: args.s3_endpoint.clone(),
             s3_timeout: Duration::from_secs_f64(positive("--s3-timeout-secs", args.s3_timeout_secs)?),
             revalidate: Duration::from_secs(args.revalidate_secs.unwrap_or(if is_s3 { 60 } else { 0 })),
+            allow_post: args.allow_post,
+            post_api_key: match args.post_api_key.as_deref() {
+                Some(k) if k.len() < 16 => {
+                    return Err(bad("--post-api-key", "must be at least 16 characters"))
+                }
+                k => k.map(str::to_string),
+            },
+            demo: true,
         })
     }
 }

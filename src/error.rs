@@ -31,6 +31,12 @@ pub enum Error {
     /// An unknown `/_/` endpoint (404).
     #[error("no such endpoint")]
     NoEndpoint,
+    /// `POST /_/transform` without the configured API key (401).
+    #[error("POST /_/transform needs a valid X-Api-Key header")]
+    ApiKey,
+    /// A request body that cannot be read as what its Content-Type says (400).
+    #[error("{0}")]
+    BadBody(String),
 }
 
 impl Error {
@@ -58,6 +64,8 @@ impl Error {
             Error::Store(_) => StatusCode::BAD_GATEWAY,
             Error::Method => StatusCode::METHOD_NOT_ALLOWED,
             Error::NoEndpoint => StatusCode::NOT_FOUND,
+            Error::ApiKey => StatusCode::UNAUTHORIZED,
+            Error::BadBody(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -81,6 +89,8 @@ impl Error {
             Error::Store(_) => "result_store_failure",
             Error::Method => "method_not_allowed",
             Error::NoEndpoint => "not_found",
+            Error::ApiKey => "api_key",
+            Error::BadBody(_) => "bad_body",
         }
     }
 

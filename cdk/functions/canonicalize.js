@@ -9,7 +9,7 @@ var MODES = {limit:'',"scale-down":'',max:'',fit:'fit',contain:'fit',inside:'fit
 var GRAV = {center:'',centre:'',c:'',north:'north',n:'north',south:'south',s:'south',east:'east',e:'east',
   west:'west',w:'west',north_east:'north_east',ne:'north_east',north_west:'north_west',nw:'north_west',
   south_east:'south_east',se:'south_east',south_west:'south_west',sw:'south_west'};
-var FMT = {jpeg:'jpeg',jpg:'jpeg',png:'png',webp:'webp',avif:'avif',gif:'gif',auto:'auto'};
+var FMT = {jpeg:'jpeg',jpg:'jpeg',png:'png',webp:'webp',avif:'avif',gif:'gif',auto:'auto',json:'json'};
 var QN = {w:'w',width:'w',h:'h',height:'h',fit:'c',g:'g',gravity:'g',dpr:'dpr',q:'q',quality:'q',f:'f',
   fm:'f',format:'f',blur:'blur',bg:'bg',x:'x',y:'y',preset:'t',s:'s',sig:'s',exp:'exp'};
 
@@ -109,7 +109,6 @@ Acc.prototype.named = function (n, v, tok) {
       if (v === 'auto') throw new Fail('not_supported', '`' + tok + '`: q_auto is not supported yet');
       return this.set('q', tok, 'q_' + uint(tok, v, 1, 100, 'quality must be 1 to 100'));
     case 'f':
-      if (v === 'json') throw new Fail('not_supported', '`' + tok + '`: f_json is not supported yet');
       if (!FMT.hasOwnProperty(v)) throw bad(tok, 'unknown format');
       return this.set('f', tok, 'f_' + FMT[v]);
     case 'e': throw bad(tok, 'unknown effect (e_grayscale is the only one)');

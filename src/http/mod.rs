@@ -1,6 +1,8 @@
 //! HTTP: the one [`app`] shared by the local server, Lambda and tests. Request orchestration lives
 //! in `serve` (no image code), every header in `response`.
 
+mod demo;
+mod post;
 mod response;
 mod serve;
 

@@ -92,3 +92,28 @@ pub(super) fn etag_matches(if_none_match: Option<&HeaderValue>, etag: &str) -> b
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(etag))
 }
+
+/// An HTML page (the demo), never cached long: it lists what the source holds now.
+pub(super) fn html(page: String) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CONTENT_LENGTH, page.len())
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from(page))
+        .unwrap_or_else(|_| fallback())
+}
+
+/// A transformed upload: never cached anywhere, it answers one request.
+pub(super) fn uploaded(bytes: Bytes, content_type: &str, width: u32, height: u32) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, value(content_type))
+        .header(header::CONTENT_LENGTH, bytes.len())
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header("x-image-width", width)
+        .header("x-image-height", height)
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| fallback())
+}

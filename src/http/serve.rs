@@ -17,9 +17,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The fallback handler: every path comes here.
 pub(super) async fn handle(State(state): State<AppState>, req: Request) -> Response {
-    let (req, _body) = req.into_parts();
+    let (req, body) = req.into_parts();
     let head = req.method == Method::HEAD;
-    let resp = match route(&state, &req).await {
+    let path = req.uri.path();
+    let result =
+        if req.method == Method::POST && (path == "/_/transform" || path.starts_with("/_/transform/")) {
+            super::post::transform(&state, &req, body).await
+        } else {
+            route(&state, &req).await
+        };
+    let resp = match result {
         Ok(r) => r,
         Err(e) => {
             if e.should_log() {
@@ -41,7 +48,7 @@ async fn route(state: &AppState, req: &Parts) -> Result<Response, Error> {
     }
     let path = req.uri.path();
     if path == "/_" || path.starts_with("/_/") {
-        return endpoint(path);
+        return endpoint(state, path).await;
     }
     let parsed = parse_request(path, req.uri.query(), state.config.limits.max_output_side)?;
     authorize(state, &parsed)?;
@@ -53,9 +60,14 @@ async fn route(state: &AppState, req: &Parts) -> Result<Response, Error> {
     variant(state, parsed, accept, if_none_match).await
 }
 
-fn endpoint(path: &str) -> Result<Response, Error> {
+async fn endpoint(state: &AppState, path: &str) -> Result<Response, Error> {
     match path {
         "/_/health" => Ok(response::json(StatusCode::OK, serde_json::json!({ "status": "ok" }))),
+        "/_/demo" if state.config.demo => {
+            let mut keys = state.source.list().await?;
+            keys.truncate(12);
+            Ok(response::html(super::demo::page(&keys)))
+        }
         _ => Err(Error::NoEndpoint),
     }
 }
@@ -123,16 +135,7 @@ async fn variant(
     }
     transform::geometry::check_request(&spec, state.config.limits.max_output_side)
         .map_err(TransformError::from)?;
-    // f_auto becomes a concrete format per client; what is left as `Auto` means JPEG-or-PNG,
-    // which the source alone decides, so the variant stays deterministic.
-    let vary_accept = spec.format == Some(Format::Auto);
-    if vary_accept {
-        spec.format = Some(match transform::resolve_auto(accept) {
-            AutoFormat::Avif => Format::Avif,
-            AutoFormat::Webp => Format::Webp,
-            AutoFormat::Legacy => Format::Auto,
-        });
-    }
+    let vary_accept = resolve_format(&mut spec, accept);
     let variant = variant_name(&written, spec.format);
     let meta = state.source_version(&key).await?;
     let tag = etag(&variant, &meta.etag);
@@ -148,6 +151,42 @@ async fn variant(
         .map_err(|e| (*e).clone())?;
     let timing = if fresh { rendered.server_timing.as_str() } else { "cache;desc=\"memory\"" };
     Ok(response::image(rendered.bytes.clone(), &rendered.content_type, &caching, Some(timing)))
+}
+
+/// Runs the pipeline off the async runtime, under the transform deadline; a panic is a 500 for
+/// this request only.
+pub(super) async fn run_transform(
+    state: &AppState,
+    bytes: bytes::Bytes,
+    spec: TransformSpec,
+    what: &str,
+) -> Result<transform::Output, Error> {
+    let limits = state.config.limits.clone();
+    let timeout = state.config.transform_timeout;
+    let deadline = Instant::now() + timeout;
+    let task = tokio::task::spawn_blocking(move || transform::run(&bytes, &spec, &limits, deadline));
+    match tokio::time::timeout(timeout + Duration::from_secs(1), task).await {
+        Err(_) => Err(TransformError::Deadline.into()),
+        Ok(Err(join)) => {
+            tracing::error!(key = %what, "transform panicked: {join}");
+            Err(TransformError::Internal("panic".into()).into())
+        }
+        Ok(Ok(result)) => Ok(result?),
+    }
+}
+
+/// `f_auto` becomes AVIF or WebP for clients that take them; what is left as `Auto` means
+/// JPEG-or-PNG, which the source alone decides. Returns whether the answer depends on `Accept`.
+pub(super) fn resolve_format(spec: &mut TransformSpec, accept: Option<&str>) -> bool {
+    if spec.format != Some(Format::Auto) {
+        return false;
+    }
+    spec.format = Some(match transform::resolve_auto(accept) {
+        AutoFormat::Avif => Format::Avif,
+        AutoFormat::Webp => Format::Webp,
+        AutoFormat::Legacy => Format::Auto,
+    });
+    true
 }
 
 /// The name of a variant in caches and the result store: the canonical options as written (with
@@ -186,19 +225,7 @@ async fn render(
     let original = state.source.get(key, state.config.max_source_bytes).await?;
     let fetch = fetch_start.elapsed();
     state.stats.transforms.fetch_add(1, Ordering::Relaxed);
-    let limits = state.config.limits.clone();
-    let timeout = state.config.transform_timeout;
-    let deadline = Instant::now() + timeout;
-    let bytes = original.bytes.clone();
-    let task = tokio::task::spawn_blocking(move || transform::run(&bytes, &spec, &limits, deadline));
-    let out = match tokio::time::timeout(timeout + Duration::from_secs(1), task).await {
-        Err(_) => return Err(TransformError::Deadline.into()),
-        Ok(Err(join)) => {
-            tracing::error!(%key, "transform panicked: {join}");
-            return Err(TransformError::Internal("panic".into()).into());
-        }
-        Ok(Ok(result)) => result?,
-    };
+    let out = run_transform(state, original.bytes.clone(), spec, key.as_str()).await?;
     let bytes: bytes::Bytes = out.bytes.into();
     let content_type = out.format.mime().to_string();
     let stored =

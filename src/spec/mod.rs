@@ -13,9 +13,9 @@ use std::fmt;
 
 pub use edge::origin_form;
 pub use key::{validate_key, Key};
-pub use parse::{parse_options, parse_request, ParsedRequest, SpecError};
+pub use parse::{parse_options, parse_post, parse_request, ParsedRequest, SpecError};
 pub use presets::Presets;
-pub use sign::{check_expiry, sign, SignError, Signer};
+pub use sign::{check_expiry, sign, sign_path, SignError, Signer};
 
 /// How the image is fitted into the requested box (`c_` token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +83,8 @@ pub enum Format {
     Gif,
     /// The best the client's `Accept` allows; resolved per request.
     Auto,
+    /// Metadata about the source and the result, no pixels.
+    Json,
 }
 
 impl Format {
@@ -95,6 +97,7 @@ impl Format {
             Format::Avif => "avif",
             Format::Gif => "gif",
             Format::Auto => "auto",
+            Format::Json => "json",
         }
     }
 
@@ -107,6 +110,7 @@ impl Format {
             Format::Avif => "image/avif",
             Format::Gif => "image/gif",
             Format::Auto => "application/octet-stream",
+            Format::Json => "application/json",
         }
     }
 }

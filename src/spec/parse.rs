@@ -87,6 +87,25 @@ pub fn parse_options(options: &str, max_side: u32) -> Result<TransformSpec, Spec
     Ok(acc.spec)
 }
 
+/// The options of a `POST /_/transform`: a path-style segment (may be empty) and a query string.
+/// Returns the spec and the signature, if any.
+pub fn parse_post(
+    options: &str,
+    query: Option<&str>,
+    max_side: u32,
+) -> Result<(TransformSpec, Option<String>), SpecError> {
+    let mut acc = Accumulator::default();
+    let segment = decode(options)?;
+    for token in segment.split(',').filter(|t| !t.is_empty()) {
+        acc.path_token(token, max_side)?;
+    }
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        acc.query_param(&decode_form(name)?, &decode_form(value)?, max_side)?;
+    }
+    Ok((acc.spec, acc.signature))
+}
+
 fn token_name(token: &str) -> &str {
     token.split_once('_').map_or(token, |(name, _)| name)
 }
@@ -270,9 +289,7 @@ impl Accumulator {
                     "avif" => Format::Avif,
                     "gif" => Format::Gif,
                     "auto" => Format::Auto,
-                    "json" => {
-                        return Err(SpecError::new("not_supported", token, "f_json is not supported yet"))
-                    }
+                    "json" => Format::Json,
                     _ => return Err(SpecError::bad(token, "unknown format")),
                 };
                 self.once("f", token)?;

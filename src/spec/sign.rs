@@ -35,10 +35,15 @@ impl std::fmt::Debug for Signer {
 
 /// The signature of `spec` (as written, `t_` unexpanded, `exp_` included) for `key`.
 pub fn sign(secret: &[u8], spec: &TransformSpec, key: &Key) -> String {
+    sign_path(secret, spec, key.as_str())
+}
+
+/// The signature over options and any path (`_/transform` for POSTed images).
+pub fn sign_path(secret: &[u8], spec: &TransformSpec, key: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(spec.tokens(true).join(",").as_bytes());
     mac.update(b"/");
-    mac.update(key.as_str().as_bytes());
+    mac.update(key.as_bytes());
     let full = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
     full[..16].to_string()
 }
@@ -56,8 +61,18 @@ impl Signer {
 
     /// Checks `given` against the expected signature.
     pub fn verify(&self, spec: &TransformSpec, key: &Key, given: Option<&str>) -> Result<(), SignError> {
+        self.verify_path(spec, key.as_str(), given)
+    }
+
+    /// Checks `given` for options over any path.
+    pub fn verify_path(
+        &self,
+        spec: &TransformSpec,
+        path: &str,
+        given: Option<&str>,
+    ) -> Result<(), SignError> {
         let given = given.ok_or(SignError::Missing)?;
-        let expected = self.signature(spec, key);
+        let expected = sign_path(&self.secret, spec, path);
         if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
             Ok(())
         } else {

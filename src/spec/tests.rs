@@ -99,7 +99,6 @@ fn bad_values_name_their_token() {
         ("/a_hflip/a.jpg?flip=h", "flip=h", "repeated_option"),
         ("/q_auto/a.jpg", "q_auto", "not_supported"),
         ("/g_auto/a.jpg", "g_auto", "not_supported"),
-        ("/f_json/a.jpg", "f_json", "not_supported"),
         ("/a.jpg?rot=45", "rot=45", "bad_option"),
         ("/a.jpg?flip=x", "flip=x", "bad_option"),
         ("/a.jpg?w=big", "w=big", "bad_option"),
@@ -201,6 +200,7 @@ fn spec_and_spelling() -> impl Strategy<Value = (TransformSpec, String)> {
         (Format::Avif, vec!["avif"]),
         (Format::Gif, vec!["gif"]),
         (Format::Auto, vec!["auto"]),
+        (Format::Json, vec!["json"]),
     ]);
     (
         (

@@ -76,6 +76,8 @@ pub struct Header {
     pub icc: Option<Vec<u8>>,
     /// A CMYK/YCCK JPEG, which libjpeg-turbo will not turn into RGB.
     pub cmyk: bool,
+    /// Whether the pixel layout has an alpha channel.
+    pub alpha: bool,
 }
 
 /// A decoded image and the factor it was shrunk by while decoding (1 unless DCT-scaled).
@@ -100,13 +102,15 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             orientation: exif.map_or(1, exif_orientation),
             icc,
             cmyk: matches!(h.colorspace, turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK),
+            alpha: false,
         }
     } else {
         let mut decoder = image_decoder(bytes, format, limits)?;
         let (width, height) = decoder.dimensions();
         let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
         let icc = decoder.icc_profile().ok().flatten();
-        Header { format, width, height, orientation, icc, cmyk: false }
+        let alpha = decoder.color_type().has_alpha();
+        Header { format, width, height, orientation, icc, cmyk: false, alpha }
     };
     check_pixels(&header, limits)?;
     Ok(header)

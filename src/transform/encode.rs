@@ -93,6 +93,6 @@ pub(super) fn encode(
             drop(encoder);
             Ok(out)
         }
-        Format::Auto => Err(fail(&"f_auto must be resolved before encoding")),
+        Format::Auto | Format::Json => Err(fail(&"f_auto and f_json have no encoder")),
     }
 }

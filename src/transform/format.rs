@@ -39,7 +39,7 @@ pub fn resolve_auto(accept: Option<&str>) -> AutoFormat {
 pub fn output_format(requested: Option<Format>, source: SourceFormat, transparent: bool) -> Format {
     let legacy = if transparent { Format::Png } else { Format::Jpeg };
     match requested {
-        Some(Format::Auto) => legacy,
+        Some(Format::Auto) | Some(Format::Json) => legacy,
         Some(f) => f,
         None => match source {
             SourceFormat::Jpeg => Format::Jpeg,

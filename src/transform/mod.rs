@@ -9,6 +9,7 @@ mod effects;
 mod encode;
 pub mod format;
 pub mod geometry;
+pub mod metadata;
 mod orient;
 mod resize;
 
@@ -105,6 +106,18 @@ pub fn run(
     deadline: Instant,
 ) -> Result<Output, TransformError> {
     let started = Instant::now();
+    if spec.format == Some(Format::Json) {
+        let meta = metadata::describe(bytes, spec, limits)?;
+        let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
+        let timings = Timings { decode: started.elapsed(), ..Timings::default() };
+        return Ok(Output {
+            bytes: json,
+            format: Format::Json,
+            width: meta.output.width,
+            height: meta.output.height,
+            timings,
+        });
+    }
     let header = read_header(bytes, limits)?;
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
     let plan = geometry::plan(displayed, spec, limits.max_output_side)?;

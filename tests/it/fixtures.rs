@@ -62,10 +62,15 @@ pub fn jpeg_with_orientation(img: &DynamicImage, orientation: u16) -> Vec<u8> {
     tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
     let mut app1 = b"Exif\0\0".to_vec();
     app1.extend_from_slice(&tiff);
+    with_segment(&jpeg, 0xE1, &app1)
+}
+
+/// `jpeg` with one more marker segment right after its SOI.
+fn with_segment(jpeg: &[u8], marker: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
+    out.extend_from_slice(&[0xFF, marker]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(payload);
     out.extend_from_slice(&jpeg[2..]);
     out
 }
@@ -120,12 +125,7 @@ pub fn jpeg_with_icc(img: &DynamicImage, icc: &[u8]) -> Vec<u8> {
     let jpeg = encode(img, ImageFormat::Jpeg);
     let mut app2 = b"ICC_PROFILE\0\x01\x01".to_vec();
     app2.extend_from_slice(icc);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE2]);
-    out.extend_from_slice(&((app2.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app2);
-    out.extend_from_slice(&jpeg[2..]);
-    out
+    with_segment(&jpeg, 0xE2, &app2)
 }
 
 /// A PNG whose header claims `w`×`h` but holds no real pixel data.

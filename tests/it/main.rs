@@ -11,6 +11,7 @@ mod geometry;
 mod http_semantics;
 mod lambda;
 mod s3;
+mod uploads;
 mod vectors;
 
 use axum::body::Body;

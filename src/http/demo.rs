@@ -1,0 +1,139 @@
+//! `/_/demo`: a page that shows a newcomer what pixflow does with the images it serves — a
+//! responsive gallery (`srcset`, `sizes`, `<picture>`, `f_auto`), every resize mode and effect
+//! side by side, and a form that builds a URL. Images carry `data-w`/`data-h` where their size
+//! follows from the URL alone, so a browser test can check what arrived.
+
+use crate::spec::Key;
+use std::fmt::Write as _;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// An `<img>` with the size its URL guarantees.
+fn img(url: &str, w: u32, h: u32, alt: &str) -> String {
+    format!(
+        r#"<img src="{url}" width="{w}" height="{h}" data-w="{w}" data-h="{h}" alt="{}" loading="eager">"#,
+        escape(alt)
+    )
+}
+
+/// The page for up to a dozen keys of the source.
+pub(super) fn page(keys: &[Key]) -> String {
+    let mut gallery = String::new();
+    for key in keys {
+        let k = key.to_url_path();
+        let base = format!("/w_300,h_200,c_fill,f_auto/{k}");
+        let _ = write!(
+            gallery,
+            r#"<figure><img src="{base}" srcset="{base} 1x, /w_300,h_200,c_fill,f_auto,dpr_2/{k} 2x" width="300" height="200" data-w="300" data-h="200" data-auto="1" alt="{alt}" loading="eager"><figcaption><code>{base}</code></figcaption></figure>"#,
+            alt = escape(key.as_str()),
+        );
+    }
+    let mut modes = String::new();
+    let mut effects = String::new();
+    let mut responsive = String::new();
+    if let Some(first) = keys.first() {
+        let k = first.to_url_path();
+        // Modes whose result is exactly the box, and the ones that depend on the source's shape.
+        for mode in ["fill", "lfill", "pad", "lpad", "scale", "crop"] {
+            let url = format!("/w_200,h_150,c_{mode},bg_203040/{k}");
+            let exact = matches!(mode, "fill" | "pad" | "lpad" | "scale");
+            let tag = if exact {
+                img(&url, 200, 150, mode)
+            } else {
+                format!(r#"<img src="{url}" alt="{mode}" data-max-w="200" data-max-h="150" loading="eager">"#)
+            };
+            let _ = write!(modes, "<figure>{tag}<figcaption><code>c_{mode}</code></figcaption></figure>");
+        }
+        for mode in ["limit", "fit"] {
+            let url = format!("/w_200,c_{mode}/{k}");
+            let _ = write!(
+                modes,
+                r#"<figure><img src="{url}" alt="{mode}" data-w="200" data-shrink-only="{}" loading="eager"><figcaption><code>c_{mode}</code></figcaption></figure>"#,
+                mode == "limit"
+            );
+        }
+        for (name, tokens) in [
+            ("original", ""),
+            ("gray", "gray,"),
+            ("blur_4", "blur_4,"),
+            ("sharpen_2", "sharpen_2,"),
+            ("a_90", "a_90,"),
+            ("a_hflip", "a_hflip,"),
+            ("g_north", "g_north,"),
+            ("q_20", "q_20,"),
+        ] {
+            let url = format!("/{tokens}w_200,h_150,c_fill/{k}");
+            let _ = write!(
+                effects,
+                "<figure>{}<figcaption><code>{name}</code></figcaption></figure>",
+                img(&url, 200, 150, name)
+            );
+        }
+        let _ = write!(
+            responsive,
+            r#"<figure><img src="/w_640/{k}" srcset="/w_320/{k} 320w, /w_640/{k} 640w, /w_960/{k} 960w" sizes="(max-width: 700px) 100vw, 320px" alt="srcset with widths" data-any="1" loading="eager"><figcaption><code>srcset</code> with widths and <code>sizes</code></figcaption></figure>
+<figure><picture><source type="image/avif" srcset="/w_320,h_240,c_fill,f_avif/{k}"><source type="image/webp" srcset="/w_320,h_240,c_fill,f_webp/{k}"><img src="/w_320,h_240,c_fill,f_jpeg/{k}" width="320" height="240" data-w="320" data-h="240" alt="picture" loading="eager"></picture><figcaption><code>&lt;picture&gt;</code>: AVIF, WebP, JPEG</figcaption></figure>"#
+        );
+    }
+    let options: String = keys
+        .iter()
+        .map(|k| format!(r#"<option value="{}">{}</option>"#, k.to_url_path(), escape(k.as_str())))
+        .collect();
+    TEMPLATE
+        .replace("{gallery}", &gallery)
+        .replace("{modes}", &modes)
+        .replace("{effects}", &effects)
+        .replace("{responsive}", &responsive)
+        .replace("{options}", &options)
+}
+
+const TEMPLATE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>pixflow demo</title>
+<style>
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem 1.5rem;color:#1d2430}
+h1{margin:.2rem 0}h2{margin-top:2rem;border-bottom:1px solid #dde;padding-bottom:.2rem}
+.grid{display:flex;flex-wrap:wrap;gap:14px}figure{margin:0;background:#f4f5f8;padding:8px;border-radius:6px}
+figure img{display:block;max-width:100%;height:auto;background:#e4e6ec}figcaption{font-size:12px;margin-top:4px}
+code{background:#eef;padding:1px 4px;border-radius:3px}form{display:flex;flex-wrap:wrap;gap:10px;align-items:end}
+label{display:flex;flex-direction:column;font-size:12px}#built{margin-top:10px;word-break:break-all}
+</style></head><body>
+<h1>pixflow</h1>
+<p>Every picture on this page is one URL: options, then the image's key. Open one in a new tab and change the options.</p>
+<h2>Gallery</h2><p><code>w_300,h_200,c_fill,f_auto</code>, with a <code>dpr_2</code> candidate for sharp screens; <code>f_auto</code> sends AVIF or WebP to browsers that take them.</p>
+<div class="grid" id="gallery">{gallery}</div>
+<h2>Resize modes</h2><p>The same 200×150 box (padding in <code>bg_203040</code>).</p><div class="grid" id="modes">{modes}</div>
+<h2>Effects</h2><div class="grid" id="effects">{effects}</div>
+<h2>Responsive images</h2><div class="grid" id="responsive">{responsive}</div>
+<h2>Build a URL</h2>
+<form id="builder">
+<label>image<select name="key">{options}</select></label>
+<label>w<input name="w" type="number" min="1" max="8192" value="400"></label>
+<label>h<input name="h" type="number" min="1" max="8192" value="300"></label>
+<label>mode<select name="c"><option>fill</option><option>limit</option><option>fit</option><option>lfill</option><option>pad</option><option>lpad</option><option>scale</option><option>crop</option></select></label>
+<label>format<select name="f"><option>auto</option><option>jpeg</option><option>png</option><option>webp</option><option>avif</option></select></label>
+<label>quality<input name="q" type="number" min="1" max="100" placeholder="default"></label>
+<label>gray<input name="gray" type="checkbox"></label>
+<label>blur<input name="blur" type="number" min="0.3" max="100" step="0.1" placeholder="none"></label>
+<button>Show</button>
+</form>
+<div id="built"></div><p><img id="result" alt="result"></p>
+<script>
+const form = document.getElementById('builder');
+function build() {
+  const d = new FormData(form), t = [];
+  for (const n of ['w', 'h', 'q', 'blur']) if (d.get(n)) t.push(n + '_' + d.get(n));
+  t.push('c_' + d.get('c'), 'f_' + d.get('f'));
+  if (d.get('gray')) t.push('gray');
+  const url = '/' + t.join(',') + '/' + d.get('key');
+  document.getElementById('built').innerHTML = '<code></code>';
+  document.querySelector('#built code').textContent = url;
+  document.getElementById('result').src = url;
+  return url;
+}
+form.addEventListener('submit', (e) => { e.preventDefault(); build(); });
+</script>
+</body></html>
+"#;

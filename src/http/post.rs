@@ -1,0 +1,94 @@
+//! `POST /_/transform`: an image in the request body instead of a source key. Raw bytes
+//! (`Content-Type: image/*`) come back as an image; JSON `{"image": base64, "options": "…"}` comes
+//! back as JSON. Off unless `--allow-post`; with `--post-api-key` it needs `X-Api-Key`; with a
+//! signing secret the options must be signed over the path `_/transform`.
+
+use super::response;
+use super::serve::{resolve_format, run_transform};
+use super::AppState;
+use crate::error::Error;
+use crate::source::SourceError;
+use crate::spec::{check_expiry, parse_post};
+use crate::transform::geometry::check_request;
+use crate::transform::TransformError;
+use axum::body::Body;
+use axum::response::Response;
+use base64::Engine as _;
+use http::request::Parts;
+use http::{header, StatusCode};
+use subtle::ConstantTimeEq;
+
+/// The path signatures of POSTed options cover.
+const SIGNED_PATH: &str = "_/transform";
+
+#[derive(serde::Deserialize)]
+struct JsonBody {
+    image: String,
+    #[serde(default)]
+    options: String,
+}
+
+/// Handles one POST.
+pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Result<Response, Error> {
+    let config = &state.config;
+    if !config.allow_post {
+        return Err(Error::NoEndpoint);
+    }
+    if let Some(key) = &config.post_api_key {
+        let given = req.headers.get("x-api-key").map(|v| v.as_bytes()).unwrap_or_default();
+        if !bool::from(given.ct_eq(key.as_bytes())) {
+            return Err(Error::ApiKey);
+        }
+    }
+    let max = config.max_source_bytes;
+    // Base64 makes JSON bodies a third larger than the image they carry.
+    let body = axum::body::to_bytes(body, (max as usize).saturating_mul(4) / 3 + 4096)
+        .await
+        .map_err(|_| SourceError::TooLarge(max))?;
+    let content_type = req.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let path_options = req.uri.path().strip_prefix("/_/transform").unwrap_or("").trim_start_matches('/');
+    let (json, image, options) = if content_type.starts_with("application/json") {
+        let parsed: JsonBody = serde_json::from_slice(&body)
+            .map_err(|e| Error::BadBody(format!("the JSON body is not {{\"image\", \"options\"}}: {e}")))?;
+        let image = base64::engine::general_purpose::STANDARD
+            .decode(parsed.image.trim())
+            .map_err(|e| Error::BadBody(format!("`image` is not base64: {e}")))?;
+        let options = if parsed.options.is_empty() { path_options.to_string() } else { parsed.options };
+        (true, bytes::Bytes::from(image), options)
+    } else if content_type.starts_with("image/") {
+        (false, body, path_options.to_string())
+    } else {
+        return Err(TransformError::Unsupported(format!(
+            "POST a body with Content-Type image/* or application/json, not `{content_type}`"
+        ))
+        .into());
+    };
+    if image.len() as u64 > max {
+        return Err(SourceError::TooLarge(max).into());
+    }
+    let (written, signature) = parse_post(&options, req.uri.query(), config.limits.max_output_side)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    check_expiry(&written, now)?;
+    if let Some(signer) = &config.signer {
+        signer.verify_path(&written, SIGNED_PATH, signature.as_deref())?;
+    }
+    let mut spec = config.presets.expand(&written)?;
+    check_request(&spec, config.limits.max_output_side).map_err(TransformError::from)?;
+    let accept = req.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    resolve_format(&mut spec, accept);
+    let out = run_transform(state, image, spec, "POST /_/transform").await?;
+    let mime = out.format.mime();
+    if json {
+        let body = serde_json::json!({
+            "image": base64::engine::general_purpose::STANDARD.encode(&out.bytes),
+            "contentType": mime,
+            "width": out.width,
+            "height": out.height,
+            "bytes": out.bytes.len(),
+        });
+        let mut resp = response::json(StatusCode::OK, body);
+        resp.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        return Ok(resp);
+    }
+    Ok(response::uploaded(out.bytes.into(), mime, out.width, out.height))
+}
