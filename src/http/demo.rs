@@ -119,7 +119,7 @@ label{display:flex;flex-direction:column;font-size:12px}#built{margin-top:10px;w
 <label>blur<input name="blur" type="number" min="0.3" max="100" step="0.1" placeholder="none"></label>
 <button>Show</button>
 </form>
-<div id="built"></div><p><img id="result" alt="result"></p>
+<div id="built"></div><p><img id="result" alt="the built URL's image" hidden></p>
 <script>
 const form = document.getElementById('builder');
 function build() {
@@ -130,7 +130,9 @@ function build() {
   const url = '/' + t.join(',') + '/' + d.get('key');
   document.getElementById('built').innerHTML = '<code></code>';
   document.querySelector('#built code').textContent = url;
-  document.getElementById('result').src = url;
+  const result = document.getElementById('result');
+  result.src = url;
+  result.hidden = false;
   return url;
 }
 form.addEventListener('submit', (e) => { e.preventDefault(); build(); });
