@@ -58,6 +58,12 @@ pub struct ServeArgs {
     /// Deadline for one transform, in seconds.
     #[arg(long, env = "PIXFLOW_TRANSFORM_TIMEOUT_SECS", default_value_t = 20.0)]
     pub transform_timeout_secs: f64,
+    /// Transforms run at once; more wait (default: the number of CPUs).
+    #[arg(long, env = "PIXFLOW_MAX_TRANSFORMS")]
+    pub max_transforms: Option<usize>,
+    /// How long a request waits for a transform slot before 503, in milliseconds.
+    #[arg(long, env = "PIXFLOW_QUEUE_WAIT_MS", default_value_t = 10_000)]
+    pub queue_wait_ms: u64,
     /// Accept `POST /_/transform` (images sent in the request body). Off: it spends CPU on anyone's bytes.
     #[arg(long, env = "PIXFLOW_ALLOW_POST")]
     pub allow_post: bool,
@@ -130,6 +136,10 @@ pub struct Config {
     pub post_api_key: Option<String>,
     /// `/_/demo` is served (the local server; not on Lambda).
     pub demo: bool,
+    /// Transforms run at once.
+    pub max_transforms: usize,
+    /// How long a request waits for a transform slot.
+    pub queue_wait: Duration,
 }
 
 /// A setting that cannot be used, with its name.
@@ -174,8 +184,14 @@ impl Default for Config {
             allow_post: false,
             post_api_key: None,
             demo: true,
+            max_transforms: cpus(),
+            queue_wait: Duration::from_secs(10),
         }
     }
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 impl Config {
@@ -257,6 +273,12 @@ impl Config {
                 k => k.map(str::to_string),
             },
             demo: true,
+            max_transforms: match args.max_transforms {
+                Some(0) => return Err(bad("--max-transforms", "must be at least 1")),
+                Some(n) => n,
+                None => cpus(),
+            },
+            queue_wait: Duration::from_millis(args.queue_wait_ms),
         })
     }
 }

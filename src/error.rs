@@ -34,6 +34,9 @@ pub enum Error {
     /// `POST /_/transform` without the configured API key (401).
     #[error("POST /_/transform needs a valid X-Api-Key header")]
     ApiKey,
+    /// Every transform slot stayed busy for the queue wait (503, with Retry-After).
+    #[error("too many images are being transformed; retry shortly")]
+    Busy,
     /// A request body that cannot be read as what its Content-Type says (400).
     #[error("{0}")]
     BadBody(String),
@@ -65,6 +68,7 @@ impl Error {
             Error::Method => StatusCode::METHOD_NOT_ALLOWED,
             Error::NoEndpoint => StatusCode::NOT_FOUND,
             Error::ApiKey => StatusCode::UNAUTHORIZED,
+            Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -90,6 +94,7 @@ impl Error {
             Error::Method => "method_not_allowed",
             Error::NoEndpoint => "not_found",
             Error::ApiKey => "api_key",
+            Error::Busy => "busy",
             Error::BadBody(_) => "bad_body",
         }
     }

@@ -48,6 +48,8 @@ pub struct AppState {
     pub stats: Arc<Stats>,
     /// Source versions trusted for `--revalidate-secs` (absent when that is 0).
     pub(crate) versions: Option<moka::future::Cache<crate::spec::Key, crate::source::Meta>>,
+    /// Transform slots (`--max-transforms`).
+    pub(crate) permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -57,7 +59,8 @@ impl AppState {
         let versions = (!config.revalidate.is_zero()).then(|| {
             moka::future::Cache::builder().max_capacity(100_000).time_to_live(config.revalidate).build()
         });
-        AppState { config: Arc::new(config), source, store, memory, stats: Arc::default(), versions }
+        let permits = Arc::new(tokio::sync::Semaphore::new(config.max_transforms.max(1)));
+        AppState { config: Arc::new(config), source, store, memory, stats: Arc::default(), versions, permits }
     }
 
     /// The state the configuration describes; clients are built here, once.

@@ -69,6 +69,9 @@ pub(super) fn error(e: &Error) -> Response {
     if e.status() == StatusCode::METHOD_NOT_ALLOWED {
         resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
+    if e.status() == StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     resp
 }
 

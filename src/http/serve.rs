@@ -161,10 +161,19 @@ pub(super) async fn run_transform(
     spec: TransformSpec,
     what: &str,
 ) -> Result<transform::Output, Error> {
+    // Back-pressure: at most N transforms at once; a request that cannot start within the queue
+    // wait is refused with 503 rather than piling up decoded images in memory.
+    let permit = tokio::time::timeout(state.config.queue_wait, state.permits.clone().acquire_owned())
+        .await
+        .map_err(|_| Error::Busy)?
+        .map_err(|_| Error::Busy)?;
     let limits = state.config.limits.clone();
     let timeout = state.config.transform_timeout;
     let deadline = Instant::now() + timeout;
-    let task = tokio::task::spawn_blocking(move || transform::run(&bytes, &spec, &limits, deadline));
+    let task = tokio::task::spawn_blocking(move || {
+        let _held_until_the_work_ends = permit;
+        transform::run(&bytes, &spec, &limits, deadline)
+    });
     match tokio::time::timeout(timeout + Duration::from_secs(1), task).await {
         Err(_) => Err(TransformError::Deadline.into()),
         Ok(Err(join)) => {

@@ -8,6 +8,7 @@ mod codecs;
 mod contract;
 mod fixtures;
 mod geometry;
+mod hostile;
 mod http_semantics;
 mod lambda;
 mod s3;
