@@ -40,6 +40,9 @@ pub struct ServeArgs {
     /// Let `t_NAME` preset URLs through without a signature.
     #[arg(long, env = "PIXFLOW_ALLOW_UNSIGNED_PRESETS")]
     pub allow_unsigned_presets: bool,
+    /// Serve only `t_NAME` URLs (and originals); any other options answer 403.
+    #[arg(long, env = "PIXFLOW_PRESETS_ONLY")]
+    pub presets_only: bool,
     /// Presets: `name=tokens;name=tokens`, or the path of a file holding them.
     #[arg(long, env = "PIXFLOW_PRESETS")]
     pub presets: Option<String>,
@@ -138,6 +141,8 @@ pub struct Config {
     pub demo: bool,
     /// Transforms run at once.
     pub max_transforms: usize,
+    /// Only `t_NAME` URLs are served.
+    pub presets_only: bool,
     /// How long a request waits for a transform slot.
     pub queue_wait: Duration,
 }
@@ -186,6 +191,7 @@ impl Default for Config {
             demo: true,
             max_transforms: cpus(),
             queue_wait: Duration::from_secs(10),
+            presets_only: false,
         }
     }
 }
@@ -279,6 +285,7 @@ impl Config {
                 None => cpus(),
             },
             queue_wait: Duration::from_millis(args.queue_wait_ms),
+            presets_only: args.presets_only,
         })
     }
 }

@@ -34,6 +34,9 @@ pub enum Error {
     /// `POST /_/transform` without the configured API key (401).
     #[error("POST /_/transform needs a valid X-Api-Key header")]
     ApiKey,
+    /// `--presets-only` and a URL with options other than one `t_` (403).
+    #[error("only preset URLs (t_NAME) are served here")]
+    PresetsOnly,
     /// Every transform slot stayed busy for the queue wait (503, with Retry-After).
     #[error("too many images are being transformed; retry shortly")]
     Busy,
@@ -69,6 +72,7 @@ impl Error {
             Error::NoEndpoint => StatusCode::NOT_FOUND,
             Error::ApiKey => StatusCode::UNAUTHORIZED,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::PresetsOnly => StatusCode::FORBIDDEN,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -95,6 +99,7 @@ impl Error {
             Error::NoEndpoint => "not_found",
             Error::ApiKey => "api_key",
             Error::Busy => "busy",
+            Error::PresetsOnly => "presets_only",
             Error::BadBody(_) => "bad_body",
         }
     }

@@ -76,14 +76,22 @@ async fn endpoint(state: &AppState, path: &str) -> Result<Response, Error> {
 fn authorize(state: &AppState, parsed: &ParsedRequest) -> Result<(), Error> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     check_expiry(&parsed.spec, now)?;
-    let Some(signer) = &state.config.signer else {
-        return Ok(());
-    };
     if parsed.spec.is_identity() {
         return Ok(());
     }
-    let preset_only = TransformSpec { preset: parsed.spec.preset.clone(), ..TransformSpec::default() };
-    if state.config.allow_unsigned_presets && parsed.spec.preset.is_some() && parsed.spec == preset_only {
+    let preset_only = TransformSpec {
+        preset: parsed.spec.preset.clone(),
+        expires: parsed.spec.expires,
+        ..TransformSpec::default()
+    };
+    let is_preset = parsed.spec.preset.is_some() && parsed.spec == preset_only;
+    if state.config.presets_only && !is_preset {
+        return Err(Error::PresetsOnly);
+    }
+    let Some(signer) = &state.config.signer else {
+        return Ok(());
+    };
+    if state.config.allow_unsigned_presets && is_preset {
         return Ok(());
     }
     Ok(signer.verify(&parsed.spec, &parsed.key, parsed.signature.as_deref())?)

@@ -217,3 +217,29 @@ async fn server_timing_tells_a_render_from_a_memory_hit() {
     let again = get(&s, "/w_70/quadrants.jpg").await;
     assert_eq!(again.header("server-timing"), Some("cache;desc=\"memory\""));
 }
+
+#[tokio::test]
+async fn presets_only_mode_serves_presets_and_refuses_the_rest() {
+    let presets = pixflow::spec::Presets::parse("thumb=w_40,h_40,c_fill", 8192).unwrap();
+    let s = state_with(Config { presets_only: true, presets, ..Config::default() });
+    let got = get(&s, "/t_thumb/quadrants.jpg").await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!((got.image().width(), got.image().height()), (40, 40));
+    let refused = get(&s, "/w_40/quadrants.jpg").await;
+    assert_eq!(
+        (refused.status, refused.json()["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("presets_only"))
+    );
+    assert_eq!(get(&s, "/t_thumb,w_10/quadrants.jpg").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(get(&s, "/quadrants.jpg").await.status, StatusCode::OK, "originals stay reachable");
+}
+
+#[tokio::test]
+async fn unsigned_presets_pass_when_allowed_and_nothing_else_does() {
+    let presets = pixflow::spec::Presets::parse("thumb=w_40,h_40,c_fill", 8192).unwrap();
+    let signer = Some(Signer::new(&b"0123456789abcdef-secret"[..]));
+    let s = state_with(Config { allow_unsigned_presets: true, presets, signer, ..Config::default() });
+    assert_eq!(get(&s, "/t_thumb/quadrants.jpg").await.status, StatusCode::OK);
+    assert_eq!(get(&s, "/t_thumb,w_10/quadrants.jpg").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(get(&s, "/w_10/quadrants.jpg").await.status, StatusCode::FORBIDDEN);
+}
