@@ -6,7 +6,7 @@ mod post;
 mod response;
 mod serve;
 
-pub use serve::variant_name;
+pub use serve::{run_guarded, variant_name};
 
 use crate::cache::{DirStore, MemoryCache, NoStore, ResultStore};
 use crate::config::{Config, SourceConfig, StoreConfig};

@@ -161,26 +161,33 @@ async fn variant(
     Ok(response::image(rendered.bytes.clone(), &rendered.content_type, &caching, Some(timing)))
 }
 
-/// Runs the pipeline off the async runtime, under the transform deadline; a panic is a 500 for
-/// this request only.
+/// Runs the pipeline off the async runtime, under the transform deadline.
 pub(super) async fn run_transform(
     state: &AppState,
     bytes: bytes::Bytes,
     spec: TransformSpec,
     what: &str,
 ) -> Result<transform::Output, Error> {
-    // Back-pressure: at most N transforms at once; a request that cannot start within the queue
-    // wait is refused with 503 rather than piling up decoded images in memory.
+    let limits = state.config.limits.clone();
+    let deadline = Instant::now() + state.config.transform_timeout;
+    run_guarded(state, what, move || transform::run(&bytes, &spec, &limits, deadline)).await
+}
+
+/// Runs CPU work in a transform slot on the blocking pool. Back-pressure: at most N at once; a
+/// request that cannot start within the queue wait is refused with 503 rather than piling up
+/// decoded images in memory. A panic is a 500 for this request only.
+pub async fn run_guarded<F>(state: &AppState, what: &str, work: F) -> Result<transform::Output, Error>
+where
+    F: FnOnce() -> Result<transform::Output, TransformError> + Send + 'static,
+{
     let permit = tokio::time::timeout(state.config.queue_wait, state.permits.clone().acquire_owned())
         .await
         .map_err(|_| Error::Busy)?
         .map_err(|_| Error::Busy)?;
-    let limits = state.config.limits.clone();
     let timeout = state.config.transform_timeout;
-    let deadline = Instant::now() + timeout;
     let task = tokio::task::spawn_blocking(move || {
         let _held_until_the_work_ends = permit;
-        transform::run(&bytes, &spec, &limits, deadline)
+        work()
     });
     match tokio::time::timeout(timeout + Duration::from_secs(1), task).await {
         Err(_) => Err(TransformError::Deadline.into()),

@@ -9,11 +9,11 @@ fn copy_fixture(name: &str, dir: &std::path::Path, as_name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_identical_misses_run_one_transform() {
+async fn a_hundred_concurrent_identical_misses_run_one_transform() {
     let src = tempfile::tempdir().unwrap();
     copy_fixture("big.jpg", src.path(), "a.jpg");
     let s = state_over(src.path(), None, Config::default());
-    let tasks: Vec<_> = (0..50)
+    let tasks: Vec<_> = (0..100)
         .map(|_| {
             let s = s.clone();
             tokio::spawn(async move { get(&s, "/w_300,h_300,c_fill/a.jpg").await })

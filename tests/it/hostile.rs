@@ -331,3 +331,15 @@ async fn excess_transforms_wait_then_get_503_with_retry_after() {
         assert_eq!(get(&s, &format!("/w_{},blur_20,f_png/big.jpg", 800 + i)).await.status, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn a_panic_in_a_transform_is_a_500_for_that_request_only() {
+    let s = state();
+    let err = pixflow::http::run_guarded(&s, "test", || panic!("a codec bug")).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(err.public_message(), "the image could not be processed", "no internals leak");
+    // The slot was released and the process keeps serving.
+    for _ in 0..3 {
+        assert_eq!(get(&s, "/w_20/quadrants.jpg").await.status, StatusCode::OK);
+    }
+}
