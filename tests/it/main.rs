@@ -71,11 +71,21 @@ pub fn state_over(source_dir: &std::path::Path, store: Option<&std::path::Path>,
 }
 
 pub async fn request(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)]) -> Got {
+    request_with_body(state, method, uri, headers, Vec::new()).await
+}
+
+pub async fn request_with_body(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Got {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = app(state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let resp = app(state.clone()).oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();

@@ -2,13 +2,10 @@
 
 use crate::fixtures;
 use crate::{get, request, state, state_with};
-use axum::body::Body;
 use base64::Engine as _;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use http::StatusCode;
 use pixflow::config::Config;
 use pixflow::spec::{parse_options, sign_path, Signer};
-use tower::ServiceExt;
 
 async fn post(
     state: &pixflow::AppState,
@@ -17,15 +14,9 @@ async fn post(
     body: Vec<u8>,
     headers: &[(&str, &str)],
 ) -> crate::Got {
-    let mut req = Request::post(uri).header("content-type", content_type);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = pixflow::app(state.clone()).oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
-    crate::Got { status, headers, body }
+    let mut all = vec![("content-type", content_type)];
+    all.extend_from_slice(headers);
+    crate::request_with_body(state, "POST", uri, &all, body).await
 }
 
 fn posting() -> Config {
