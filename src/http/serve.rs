@@ -6,7 +6,7 @@ use super::AppState;
 use crate::cache::{Rendered, StoredResult};
 use crate::error::Error;
 use crate::spec::{check_expiry, parse_request, Format, Key, ParsedRequest, TransformSpec};
-use crate::transform::{self, AutoFormat, SourceFormat, TransformError};
+use crate::transform::{self, SourceFormat, TransformError};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use http::request::Parts;
@@ -132,15 +132,7 @@ async fn variant(
 ) -> Result<Response, Error> {
     let ParsedRequest { key, spec: written, .. } = parsed;
     let mut spec = state.config.presets.expand(&written)?;
-    if (spec.x.is_some() || spec.y.is_some()) && spec.mode != Some(crate::spec::ResizeMode::Crop) {
-        let token = if spec.x.is_some() { "x" } else { "y" };
-        return Err(crate::spec::SpecError {
-            code: "bad_option",
-            token: format!("{token}_"),
-            message: "x_ and y_ only apply to c_crop".into(),
-        }
-        .into());
-    }
+    spec.check_crop_coordinates()?;
     transform::geometry::check_request(&spec, state.config.limits.max_output_side)
         .map_err(TransformError::from)?;
     let vary_accept = resolve_format(&mut spec, accept);
@@ -202,15 +194,9 @@ where
 /// `f_auto` becomes AVIF or WebP for clients that take them; what is left as `Auto` means
 /// JPEG-or-PNG, which the source alone decides. Returns whether the answer depends on `Accept`.
 pub(super) fn resolve_format(spec: &mut TransformSpec, accept: Option<&str>) -> bool {
-    if spec.format != Some(Format::Auto) {
-        return false;
-    }
-    spec.format = Some(match transform::resolve_auto(accept) {
-        AutoFormat::Avif => Format::Avif,
-        AutoFormat::Webp => Format::Webp,
-        AutoFormat::Legacy => Format::Auto,
-    });
-    true
+    let varies = spec.format == Some(Format::Auto);
+    spec.format = transform::format::resolve_requested(spec.format, accept);
+    varies
 }
 
 /// The name of a variant in caches and the result store: the canonical options as written (with

@@ -4,8 +4,6 @@
 //! same string; `tests/vectors/canonical.json` holds the cases both must agree on.
 
 use super::parse::{parse_request, SpecError};
-use super::{Format, ResizeMode};
-use crate::transform::geometry::requested_box;
 
 /// The origin form of a request, or the error the origin would answer (so the edge can too).
 pub fn origin_form(
@@ -20,29 +18,16 @@ pub fn origin_form(
     if spec.is_identity() {
         return Ok(format!("/{key}"));
     }
-    let (bw, bh) = requested_box(&spec);
-    if let Some(side) = [bw, bh].into_iter().flatten().find(|s| *s > max_side) {
-        return Err(SpecError {
-            code: "bad_geometry",
-            token: "dpr".into(),
-            message: format!("the requested size {side} px is over the {max_side} px limit"),
-        });
+    crate::transform::geometry::check_request(&spec, max_side).map_err(|e| SpecError {
+        code: "bad_geometry",
+        token: "dpr".into(),
+        message: e.to_string(),
+    })?;
+    // A preset may bring c_crop along; only the origin, which knows presets, can tell.
+    if spec.preset.is_none() {
+        spec.check_crop_coordinates()?;
     }
-    if spec.preset.is_none() && (spec.x.is_some() || spec.y.is_some()) && spec.mode != Some(ResizeMode::Crop)
-    {
-        return Err(SpecError {
-            code: "bad_option",
-            token: if spec.x.is_some() { "x_" } else { "y_" }.into(),
-            message: "x_ and y_ only apply to c_crop".into(),
-        });
-    }
-    if spec.format == Some(Format::Auto) {
-        spec.format = match crate::transform::resolve_auto(accept) {
-            crate::transform::AutoFormat::Avif => Some(Format::Avif),
-            crate::transform::AutoFormat::Webp => Some(Format::Webp),
-            crate::transform::AutoFormat::Legacy => Some(Format::Auto),
-        };
-    }
+    spec.format = crate::transform::format::resolve_requested(spec.format, accept);
     let mut out = format!("/{key}?o={spec}");
     if let Some(sig) = parsed.signature {
         out.push_str(&format!("&s={sig}"));

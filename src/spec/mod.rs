@@ -305,6 +305,18 @@ impl TransformSpec {
         t
     }
 
+    /// Refuses `x_`/`y_` without `c_crop`, the only mode they place.
+    pub fn check_crop_coordinates(&self) -> Result<(), SpecError> {
+        if (self.x.is_some() || self.y.is_some()) && self.mode != Some(ResizeMode::Crop) {
+            return Err(SpecError {
+                code: "bad_option",
+                token: if self.x.is_some() { "x_" } else { "y_" }.into(),
+                message: "x_ and y_ only apply to c_crop".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Overlays the explicit tokens of `self` on a preset's expansion.
     pub fn over(&self, base: &TransformSpec) -> TransformSpec {
         TransformSpec {

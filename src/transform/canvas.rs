@@ -22,15 +22,6 @@ pub(super) fn flatten(img: DynamicImage, bg: Rgb) -> DynamicImage {
     if !img.color().has_alpha() {
         return img;
     }
-    let gray = !img.color().has_color();
     let (w, h) = (img.width(), img.height());
-    let [r, g, b] = bg.0;
-    let mut canvas = RgbaImage::from_pixel(w, h, Rgba([r, g, b, 255]));
-    image::imageops::overlay(&mut canvas, &img.to_rgba8(), 0, 0);
-    let out = DynamicImage::ImageRgba8(canvas);
-    if gray {
-        DynamicImage::ImageLuma8(out.to_luma8())
-    } else {
-        DynamicImage::ImageRgb8(out.to_rgb8())
-    }
+    pad(img, w, h, 0, 0, bg)
 }

@@ -34,6 +34,19 @@ pub fn resolve_auto(accept: Option<&str>) -> AutoFormat {
     }
 }
 
+/// A requested format made concrete for one client: `f_auto` becomes AVIF or WebP when `Accept`
+/// allows, and stays `Auto` (JPEG-or-PNG, which the image alone decides) otherwise.
+pub fn resolve_requested(format: Option<Format>, accept: Option<&str>) -> Option<Format> {
+    match format {
+        Some(Format::Auto) => Some(match resolve_auto(accept) {
+            AutoFormat::Avif => Format::Avif,
+            AutoFormat::Webp => Format::Webp,
+            AutoFormat::Legacy => Format::Auto,
+        }),
+        other => other,
+    }
+}
+
 /// The concrete output format. `requested` is `None` (keep the source's), a concrete format, or
 /// `Auto` standing for [`AutoFormat::Legacy`] (the other two arrive already resolved).
 pub fn output_format(requested: Option<Format>, source: SourceFormat, transparent: bool) -> Format {
