@@ -221,27 +221,42 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// `pixflow bench TASK LISTFILE REPS`: one warm-up pass, REPS timed passes, one JSON line.
-pub(crate) fn bench(task: &str, list: &Path, reps: usize) -> Result<(), String> {
+/// `pixflow bench TASK LISTFILE REPS [OUTDIR]`: one warm-up pass, REPS timed passes, one JSON
+/// line. With `floor`, times [`transform::floor`] instead of the pipeline.
+pub(crate) fn bench(
+    task: &str,
+    list: &Path,
+    reps: usize,
+    out_dir: Option<&Path>,
+    floor: bool,
+) -> Result<(), String> {
     let options = task_options(task).ok_or_else(|| format!("unknown task {task} (T1..T6)"))?;
     let limits = Limits::default();
     let spec = parse_options(options, limits.max_output_side).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(list).map_err(|e| format!("cannot read {}: {e}", list.display()))?;
-    let files: Vec<Vec<u8>> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|f| std::fs::read(f.trim()).map_err(|e| format!("{f}: {e}")))
-        .collect::<Result<_, _>>()?;
+    let names: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let files: Vec<Vec<u8>> =
+        names.iter().map(|f| std::fs::read(f).map_err(|e| format!("{f}: {e}"))).collect::<Result<_, _>>()?;
     let mut times = vec![Vec::with_capacity(reps); files.len()];
     let mut out_bytes = 0usize;
     for pass in 0..=reps {
         let mut bytes = 0;
         for (i, f) in files.iter().enumerate() {
             let t0 = Instant::now();
-            let out = transform::run(f, &spec, &limits, Instant::now() + Duration::from_secs(600))
-                .map_err(|e| format!("image {i}: {e}"))?;
+            let len = if floor {
+                transform::floor(f, &spec, &limits).map_err(|e| format!("{}: {e}", names[i]))?
+            } else {
+                let out = transform::run(f, &spec, &limits, Instant::now() + Duration::from_secs(600))
+                    .map_err(|e| format!("{}: {e}", names[i]))?;
+                if let (1, Some(dir)) = (pass, out_dir) {
+                    let stem = Path::new(names[i]).file_stem().unwrap_or_default().to_string_lossy();
+                    let path = dir.join(format!("{stem}.{}", out.format.as_str()));
+                    std::fs::write(&path, &out.bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                out.bytes.len()
+            };
             let ms = t0.elapsed().as_secs_f64() * 1e3;
-            bytes += out.bytes.len();
+            bytes += len;
             if pass > 0 {
                 times[i].push(ms);
             }
@@ -264,7 +279,7 @@ pub(crate) fn bench(task: &str, list: &Path, reps: usize) -> Result<(), String> 
         .collect();
     let mean = per_image.iter().sum::<f64>() / per_image.len().max(1) as f64;
     let line = serde_json::json!({
-        "peer": "pixflow", "task": task, "n": files.len(), "reps": reps,
+        "peer": if floor { "floor" } else { "pixflow" }, "task": task, "n": files.len(), "reps": reps,
         "per_image_ms": per_image.iter().map(|x| (x * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
         "mean_ms": mean, "out_bytes": out_bytes, "peak_rss_kb": peak_rss_kb(),
         "version": concat!("pixflow ", env!("CARGO_PKG_VERSION")),

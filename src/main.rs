@@ -71,7 +71,7 @@ enum Command {
         #[arg(long)]
         expires_in: Option<u64>,
     },
-    /// Benchmark runner for ../shared/bench/compare.py: `pixflow bench TASK LISTFILE REPS`.
+    /// Benchmark runner for ../shared/bench/compare.py: `pixflow bench TASK LISTFILE REPS [OUTDIR]`.
     Bench {
         /// T1..T6.
         task: String,
@@ -79,6 +79,11 @@ enum Command {
         list: PathBuf,
         /// Timed passes after one warm-up pass.
         reps: usize,
+        /// Write each output of the first timed pass here (for quality comparisons).
+        out_dir: Option<PathBuf>,
+        /// Time the floor instead: libjpeg-turbo decode at the same DCT scale + the same encode.
+        #[arg(long)]
+        floor: bool,
     },
 }
 
@@ -107,7 +112,9 @@ fn main() -> ExitCode {
             .and_then(|c| cli::warm(c, &variants, keys_file.as_deref(), concurrency)),
         Command::Canonical { path, accept } => cli::canonical(&path, &accept),
         Command::Sign { path, secret, expires_in } => cli::sign(&path, &secret, expires_in),
-        Command::Bench { task, list, reps } => cli::bench(&task, &list, reps),
+        Command::Bench { task, list, reps, out_dir, floor } => {
+            cli::bench(&task, &list, reps, out_dir.as_deref(), floor)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

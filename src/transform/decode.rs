@@ -150,14 +150,20 @@ pub fn decode(
     let image = match header.format {
         // CMYK/YCCK, which libjpeg-turbo will not turn into RGB, go to the `image` decoder.
         SourceFormat::Jpeg if !header.cmyk => {
-            decode_jpeg(bytes, scale_eighths, gray && header.icc.is_none())?
+            let gray = gray && header.icc.is_none();
+            // At 1/8 scale a progressive file needs only its DC scans.
+            match (scale_eighths == 1).then(|| super::dc_only::decode(bytes, gray)).flatten() {
+                Some(image) => image,
+                None => decode_turbo(bytes, scale_eighths, gray)?,
+            }
         }
         f => decode_with_image(bytes, f, limits)?,
     };
     Ok(Decoded { image, header })
 }
 
-fn decode_jpeg(bytes: &[u8], scale_eighths: u8, gray: bool) -> Result<DynamicImage, TransformError> {
+/// libjpeg-turbo's decode at `scale_eighths`/8, to RGB or (for `gray`) luma only.
+pub fn decode_turbo(bytes: &[u8], scale_eighths: u8, gray: bool) -> Result<DynamicImage, TransformError> {
     let mut d = turbojpeg::Decompressor::new().map_err(internal)?;
     let scale = turbojpeg::ScalingFactor::new(usize::from(scale_eighths.clamp(1, 8)), 8);
     let h = d.read_header(bytes).map_err(|e| TransformError::Corrupt(e.to_string()))?.scaled(scale);

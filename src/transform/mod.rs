@@ -4,6 +4,7 @@
 
 mod canvas;
 mod color;
+pub mod dc_only;
 pub mod decode;
 mod effects;
 mod encode;
@@ -189,11 +190,31 @@ pub fn run(
     Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
 }
 
-/// The smallest libjpeg-turbo scale (in eighths) that still leaves at least twice the target
-/// size, so the resizer has real pixels to filter; 8 (no scaling) unless the target is at most
-/// half the region.
+/// The benchmark floor for a JPEG source: libjpeg-turbo's decode at the scale [`run`] would
+/// choose, then the same encoder on a crop of the output size — no colour management, resize or
+/// effects. Returns the encoded size. `pixflow bench --floor` times it beside [`run`].
+pub fn floor(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<usize, TransformError> {
+    let header = read_header(bytes, limits)?;
+    let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
+    let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
+    let img = decode::decode_turbo(bytes, dct_scale(&plan), spec.gray)?;
+    let (w, h) = plan.output();
+    let (w, h) = (w.min(img.width()), h.min(img.height()));
+    let img = img.crop_imm(0, 0, w, h);
+    let format = format::output_format(spec.format, header.format, false);
+    let quality = match spec.quality {
+        Some(Quality::Fixed(q)) => q,
+        None => default_quality(format),
+    };
+    Ok(encode::encode(&img, format, quality, false)?.len())
+}
+
+/// The libjpeg-turbo scale (in eighths: 1, 2, 4 or 8) that shrinks the most while leaving at
+/// least the target size, so the resizer only ever reduces. This is sharp's default
+/// (`fastShrinkOnLoad`); the DCT-domain shrink is itself an area average, so the quality cost is
+/// small (BENCHMARKS.md measures it).
 pub fn dct_scale(plan: &geometry::Plan) -> u8 {
     let (rw, rh) = (u64::from(plan.region.width), u64::from(plan.region.height));
     let (tw, th) = (u64::from(plan.scaled.0), u64::from(plan.scaled.1));
-    (1..=8u8).find(|&n| rw * u64::from(n) >= 16 * tw && rh * u64::from(n) >= 16 * th).unwrap_or(8)
+    [1u8, 2, 4].into_iter().find(|&n| rw * u64::from(n) >= 8 * tw && rh * u64::from(n) >= 8 * th).unwrap_or(8)
 }

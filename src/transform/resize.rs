@@ -34,12 +34,13 @@ pub(super) fn resize(
     let src = fast_image_resize::images::ImageRef::new(img.width(), img.height(), img.as_bytes(), pixel_type)
         .map_err(|e| TransformError::Internal(e.to_string()))?;
     let mut dst = Image::new(size.0, size.1, pixel_type);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).crop(
-        region.x,
-        region.y,
-        region.width,
-        region.height,
-    );
+    // Scaling the region by decoded/full size can overshoot the edge by a rounding error.
+    let (x, y) = (region.x.min(f64::from(img.width())), region.y.min(f64::from(img.height())));
+    let width = region.width.min(f64::from(img.width()) - x);
+    let height = region.height.min(f64::from(img.height()) - y);
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .crop(x, y, width, height);
     Resizer::new().resize(&src, &mut dst, &options).map_err(|e| TransformError::Internal(e.to_string()))?;
     let (w, h, buf) = (size.0, size.1, dst.into_vec());
     debug_assert_eq!(buf.len(), (w * h) as usize * channels);

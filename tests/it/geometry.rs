@@ -137,3 +137,13 @@ async fn dct_scaled_jpeg_keeps_geometry_exact() {
     assert_eq!((img.width(), img.height()), (60, 60));
     assert_quadrants(&img, [GREEN, GREEN, YELLOW, YELLOW]);
 }
+
+#[tokio::test]
+async fn dct_scale_that_rounds_up_stays_inside_the_image() {
+    // Regression: 2572×1740 at 1/8 decodes to 322×218, and the full-image region scaled by
+    // 322/2572 overshot the right edge by a rounding error, failing with a 500.
+    let s = state();
+    let img = get(&s, "/w_200,h_200/odd.jpg").await.image();
+    assert_eq!((img.width(), img.height()), (200, 135));
+    assert_quadrants(&img, [RED, GREEN, BLUE, YELLOW]);
+}
