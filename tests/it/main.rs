@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod codecs;
 mod contract;
+mod dc_only;
 mod faults;
 mod fixtures;
 mod geometry;

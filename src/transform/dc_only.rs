@@ -1,0 +1,591 @@
+//! Past libjpeg-turbo's floor: the 1/8-scale decode of a progressive JPEG from its DC scans only.
+//!
+//! At 1/8 scale every 8×8 block becomes one pixel whose value is the block's DC coefficient (its
+//! mean), exactly what libjpeg's 1×1 IDCT computes. A progressive file stores the DC coefficients
+//! in their own small scans, first, so this walks the markers, entropy-decodes the DC scans
+//! (first pass and successive-approximation refinements, interleaved or not, with restart
+//! intervals) and skips every AC scan by looking for its end marker instead of decoding it —
+//! libjpeg-turbo entropy-decodes all of them even when the 1×1 IDCT ignores the result.
+//!
+//! Chroma is upsampled by centred linear interpolation (libjpeg's "fancy" upsampling for 2×) and
+//! converted with the JFIF equations. Anything else — baseline or arithmetic-coded files, 12-bit
+//! samples, CMYK or Adobe RGB, unusual sampling factors, data that ends before the EOI marker —
+//! returns `None`, and the caller decodes with libjpeg-turbo as before.
+
+use image::{DynamicImage, GrayImage, RgbImage};
+
+/// Decodes `bytes` at 1/8 scale (`ceil(w/8)` × `ceil(h/8)`), luma only when `gray`; `None` when
+/// the file is not a progressive JPEG this decoder covers.
+pub fn decode(bytes: &[u8], gray: bool) -> Option<DynamicImage> {
+    let frame = walk(bytes)?;
+    let planes: Vec<Plane> = frame.components.iter().map(|c| c.plane(&frame)).collect();
+    let (w, h) = (frame.width.div_ceil(8), frame.height.div_ceil(8));
+    let luma =
+        planes[0].upsample(w, h, frame.hmax / frame.components[0].h, frame.vmax / frame.components[0].v);
+    if gray || planes.len() == 1 {
+        let img = GrayImage::from_raw(w as u32, h as u32, luma)?;
+        return Some(if gray {
+            DynamicImage::ImageLuma8(img)
+        } else {
+            DynamicImage::ImageRgb8(to_rgb(&img))
+        });
+    }
+    let up = |i: usize| {
+        let c = &frame.components[i];
+        planes[i].upsample(w, h, frame.hmax / c.h, frame.vmax / c.v)
+    };
+    let (cb, cr) = (up(1), up(2));
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for ((&y, &cb), &cr) in luma.iter().zip(&cb).zip(&cr) {
+        let (y, cb, cr) = (f32::from(y), f32::from(cb) - 128.0, f32::from(cr) - 128.0);
+        rgb.push(to_u8(y + 1.402 * cr));
+        rgb.push(to_u8(y - 0.344_136 * cb - 0.714_136 * cr));
+        rgb.push(to_u8(y + 1.772 * cb));
+    }
+    RgbImage::from_raw(w as u32, h as u32, rgb).map(DynamicImage::ImageRgb8)
+}
+
+fn to_u8(v: f32) -> u8 {
+    v.round().clamp(0.0, 255.0) as u8
+}
+
+fn to_rgb(gray: &GrayImage) -> RgbImage {
+    RgbImage::from_fn(gray.width(), gray.height(), |x, y| {
+        let l = gray.get_pixel(x, y).0[0];
+        image::Rgb([l, l, l])
+    })
+}
+
+/// One component's DC coefficients, one per block, in a grid padded to whole MCUs.
+struct Component {
+    id: u8,
+    h: usize,
+    v: usize,
+    table: usize,
+    /// The DC quantiser, latched at the component's first scan as libjpeg does.
+    quant: Option<u16>,
+    blocks_w: usize,
+    blocks_h: usize,
+    dc: Vec<i32>,
+}
+
+struct Frame {
+    width: usize,
+    height: usize,
+    hmax: usize,
+    vmax: usize,
+    components: Vec<Component>,
+}
+
+impl Frame {
+    fn mcus(&self) -> (usize, usize) {
+        (self.width.div_ceil(8 * self.hmax), self.height.div_ceil(8 * self.vmax))
+    }
+}
+
+/// A component's samples at 1/8 scale.
+struct Plane {
+    width: usize,
+    height: usize,
+    samples: Vec<u8>,
+}
+
+impl Component {
+    /// The blocks that hold image data (a non-interleaved scan covers exactly these).
+    fn used_blocks(&self, f: &Frame) -> (usize, usize) {
+        ((f.width * self.h).div_ceil(f.hmax).div_ceil(8), (f.height * self.v).div_ceil(f.vmax).div_ceil(8))
+    }
+
+    /// libjpeg's 1×1 IDCT: the dequantised DC over 8, rounded, level-shifted and clamped.
+    fn plane(&self, f: &Frame) -> Plane {
+        let (width, height) = self.used_blocks(f);
+        let q = i64::from(self.quant.unwrap_or(1));
+        let mut samples = Vec::with_capacity(width * height);
+        for row in self.dc.chunks(self.blocks_w).take(height) {
+            samples.extend(
+                row[..width].iter().map(|&c| (((i64::from(c) * q + 4) >> 3) + 128).clamp(0, 255) as u8),
+            );
+        }
+        Plane { width, height, samples }
+    }
+}
+
+impl Plane {
+    /// Upsamples by (`rx`, `ry`) to `w` × `h`, interpolating linearly between sample centres.
+    fn upsample(&self, w: usize, h: usize, rx: usize, ry: usize) -> Vec<u8> {
+        if rx == 1 && ry == 1 {
+            let mut out = Vec::with_capacity(w * h);
+            for y in 0..h {
+                let row = &self.samples[y.min(self.height - 1) * self.width..][..self.width];
+                out.extend((0..w).map(|x| row[x.min(self.width - 1)]));
+            }
+            return out;
+        }
+        let taps = |n: usize, r: usize, len: usize| -> Vec<(usize, usize, f32)> {
+            (0..n)
+                .map(|i| {
+                    let s = ((i as f32 + 0.5) / r as f32 - 0.5).max(0.0);
+                    let i0 = (s as usize).min(len - 1);
+                    (i0, (i0 + 1).min(len - 1), s - i0 as f32)
+                })
+                .collect()
+        };
+        let (xs, ys) = (taps(w, rx, self.width), taps(h, ry, self.height));
+        let mut out = Vec::with_capacity(w * h);
+        for &(y0, y1, fy) in &ys {
+            let (r0, r1) = (&self.samples[y0 * self.width..], &self.samples[y1 * self.width..]);
+            for &(x0, x1, fx) in &xs {
+                let top = f32::from(r0[x0]) * (1.0 - fx) + f32::from(r0[x1]) * fx;
+                let bottom = f32::from(r1[x0]) * (1.0 - fx) + f32::from(r1[x1]) * fx;
+                out.push(to_u8(top * (1.0 - fy) + bottom * fy));
+            }
+        }
+        out
+    }
+}
+
+/// Walks the file from SOI to EOI, decoding DC scans and skipping AC scans.
+fn walk(bytes: &[u8]) -> Option<Frame> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut frame: Option<Frame> = None;
+    let mut quant = [None::<u16>; 4];
+    let mut dc_tables: [Option<Huffman>; 4] = Default::default();
+    let mut restart_interval = 0usize;
+    let mut adobe_rgb = false;
+    let mut i = 2;
+    loop {
+        while bytes.get(i) == Some(&0xFF) && bytes.get(i + 1) == Some(&0xFF) {
+            i += 1;
+        }
+        if *bytes.get(i)? != 0xFF {
+            return None;
+        }
+        let marker = *bytes.get(i + 1)?;
+        if marker == 0xD9 {
+            break;
+        }
+        if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            i += 2;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]));
+        let body = bytes.get(i + 4..(i + 2 + len).max(i + 4))?;
+        let next = i + 2 + len;
+        match marker {
+            0xC2 => frame = Some(parse_frame(body)?),
+            // Baseline, extended, lossless, hierarchical or arithmetic-coded: not ours.
+            0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF | 0xDC => return None,
+            0xC4 => parse_huffman(body, &mut dc_tables)?,
+            0xDB => parse_quant(body, &mut quant)?,
+            0xDD => restart_interval = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?])),
+            0xEE if body.starts_with(b"Adobe") => adobe_rgb = body.get(11) == Some(&0),
+            0xDA => {
+                let f = frame.as_mut()?;
+                i = scan(bytes, next, body, f, &quant, &dc_tables, restart_interval)?;
+                continue;
+            }
+            _ => {}
+        }
+        i = next;
+    }
+    let frame = frame?;
+    let ids: Vec<u8> = frame.components.iter().map(|c| c.id).collect();
+    if frame.components.len() == 3 && (adobe_rgb || ids == b"RGB") {
+        return None;
+    }
+    // Every component needs its first DC scan; a file without them is left to libjpeg-turbo.
+    frame.components.iter().all(|c| c.quant.is_some()).then_some(frame)
+}
+
+fn parse_frame(body: &[u8]) -> Option<Frame> {
+    let (precision, n) = (*body.first()?, usize::from(*body.get(5)?));
+    let height = usize::from(u16::from_be_bytes([body[1], body[2]]));
+    let width = usize::from(u16::from_be_bytes([body[3], body[4]]));
+    if precision != 8 || !(n == 1 || n == 3) || width == 0 || height == 0 {
+        return None;
+    }
+    let mut components = Vec::with_capacity(n);
+    for k in 0..n {
+        let c = body.get(6 + 3 * k..9 + 3 * k)?;
+        let (h, v) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+        if !(1..=4).contains(&h) || !(1..=4).contains(&v) || c[2] > 3 {
+            return None;
+        }
+        components.push(Component {
+            id: c[0],
+            h,
+            v,
+            table: usize::from(c[2]),
+            quant: None,
+            blocks_w: 0,
+            blocks_h: 0,
+            dc: Vec::new(),
+        });
+    }
+    let hmax = components.iter().map(|c| c.h).max()?;
+    let vmax = components.iter().map(|c| c.v).max()?;
+    if components.iter().any(|c| hmax % c.h != 0 || vmax % c.v != 0) {
+        return None;
+    }
+    let mut frame = Frame { width, height, hmax, vmax, components: Vec::new() };
+    let (mx, my) = frame.mcus();
+    for c in &mut components {
+        (c.blocks_w, c.blocks_h) = (mx * c.h, my * c.v);
+        c.dc = vec![0; c.blocks_w * c.blocks_h];
+    }
+    frame.components = components;
+    Some(frame)
+}
+
+fn parse_quant(mut body: &[u8], quant: &mut [Option<u16>; 4]) -> Option<()> {
+    while let Some(&pq_tq) = body.first() {
+        let (wide, id) = (pq_tq >> 4 == 1, usize::from(pq_tq & 15));
+        let q0 =
+            if wide { u16::from_be_bytes([*body.get(1)?, *body.get(2)?]) } else { u16::from(*body.get(1)?) };
+        *quant.get_mut(id)? = Some(q0);
+        body = body.get(if wide { 129 } else { 65 }..)?;
+    }
+    Some(())
+}
+
+fn parse_huffman(mut body: &[u8], dc: &mut [Option<Huffman>; 4]) -> Option<()> {
+    while let Some(&tc_th) = body.first() {
+        let counts: [u8; 16] = body.get(1..17)?.try_into().ok()?;
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        let values = body.get(17..17 + total)?;
+        if tc_th >> 4 == 0 {
+            *dc.get_mut(usize::from(tc_th & 15))? = Some(Huffman::new(&counts, values)?);
+        }
+        body = &body[17 + total..];
+    }
+    Some(())
+}
+
+/// Decodes (DC) or skips (AC) one scan whose entropy data starts at `start`; returns where the
+/// next marker begins.
+fn scan(
+    bytes: &[u8],
+    start: usize,
+    header: &[u8],
+    frame: &mut Frame,
+    quant: &[Option<u16>; 4],
+    tables: &[Option<Huffman>; 4],
+    restart_interval: usize,
+) -> Option<usize> {
+    let n = usize::from(*header.first()?);
+    let spectral = header.get(1 + 2 * n..4 + 2 * n)?;
+    let (ss, ah, al) = (spectral[0], spectral[2] >> 4, u32::from(spectral[2] & 15));
+    if ss != 0 {
+        return skip_entropy(bytes, start);
+    }
+    if n == 0 || n > frame.components.len() || al > 13 {
+        return None;
+    }
+    let mut members = Vec::with_capacity(n);
+    for k in 0..n {
+        let id = *header.get(1 + 2 * k)?;
+        let index = frame.components.iter().position(|c| c.id == id)?;
+        let table = usize::from(header.get(2 + 2 * k)? >> 4);
+        members.push((index, table));
+    }
+    for &(index, table) in &members {
+        let c = &mut frame.components[index];
+        if ah == 0 {
+            tables.get(table)?.as_ref()?;
+            c.quant = Some(quant[c.table]?);
+        } else if c.quant.is_none() {
+            return None; // a refinement before the first pass
+        }
+    }
+    let mut bits = Bits { data: bytes, pos: start, acc: 0, count: 0, at_marker: false };
+    // A scan of one component codes its blocks one by one; an interleaved scan codes MCUs.
+    let layout: Vec<(usize, usize, usize)> = members
+        .iter()
+        .map(|&(index, _)| {
+            let c = &frame.components[index];
+            (c.h, c.v, c.blocks_w)
+        })
+        .collect();
+    let (units_x, units_y) =
+        if n == 1 { frame.components[members[0].0].used_blocks(frame) } else { frame.mcus() };
+    let mut pred = [0i32; 3];
+    let mut block = |bits: &mut Bits<'_>, pred: &mut [i32; 3], k: usize, at: usize| -> Option<()> {
+        let (index, table) = members[k];
+        let dc = frame.components[index].dc.get_mut(at)?;
+        if ah == 0 {
+            let size = tables[table].as_ref()?.decode(bits)?;
+            pred[k] = pred[k].wrapping_add(bits.extend(size)?);
+            *dc = pred[k].wrapping_shl(al);
+        } else if bits.bit() {
+            *dc |= 1 << al;
+        }
+        Some(())
+    };
+    for y in 0..units_y {
+        for x in 0..units_x {
+            let unit = y * units_x + x;
+            if restart_interval > 0 && unit > 0 && unit % restart_interval == 0 {
+                bits.restart()?;
+                pred = [0; 3];
+            }
+            if n == 1 {
+                block(&mut bits, &mut pred, 0, y * layout[0].2 + x)?;
+                continue;
+            }
+            for (k, &(h, v, stride)) in layout.iter().enumerate() {
+                for dy in 0..v {
+                    for dx in 0..h {
+                        block(&mut bits, &mut pred, k, (y * v + dy) * stride + x * h + dx)?;
+                    }
+                }
+            }
+        }
+    }
+    skip_entropy(bytes, bits.pos.min(bytes.len()))
+}
+
+/// The position of the first marker at or after `from` that is not a restart or stuffed byte.
+fn skip_entropy(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let ff = from + memchr::memchr(0xFF, bytes.get(from..)?)?;
+        match *bytes.get(ff + 1)? {
+            0x00 | 0xD0..=0xD7 | 0xFF => from = ff + 1,
+            _ => return Some(ff),
+        }
+    }
+}
+
+/// An MSB-first bit reader over entropy-coded data that unstuffs `FF 00` and stops at markers,
+/// reading zeros past them as libjpeg does.
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+    acc: u64,
+    count: u32,
+    at_marker: bool,
+}
+
+impl Bits<'_> {
+    fn fill(&mut self) {
+        while self.count <= 56 {
+            let mut byte = 0;
+            if !self.at_marker {
+                match self.data.get(self.pos) {
+                    Some(0xFF) if self.data.get(self.pos + 1) == Some(&0) => {
+                        byte = 0xFF;
+                        self.pos += 2;
+                    }
+                    Some(0xFF) | None => self.at_marker = true,
+                    Some(&b) => {
+                        byte = b;
+                        self.pos += 1;
+                    }
+                }
+            }
+            self.acc |= u64::from(byte) << (56 - self.count);
+            self.count += 8;
+        }
+    }
+
+    fn peek16(&mut self) -> u32 {
+        self.fill();
+        (self.acc >> 48) as u32
+    }
+
+    fn consume(&mut self, n: u32) {
+        self.acc <<= n;
+        self.count -= n;
+    }
+
+    fn bit(&mut self) -> bool {
+        let b = self.peek16() >> 15 == 1;
+        self.consume(1);
+        b
+    }
+
+    /// The DC difference of magnitude category `size` (JPEG's RECEIVE and EXTEND).
+    fn extend(&mut self, size: u8) -> Option<i32> {
+        if size == 0 {
+            return Some(0);
+        }
+        if size > 16 {
+            return None;
+        }
+        self.fill();
+        let n = u32::from(size);
+        let v = (self.acc >> (64 - n)) as i32;
+        self.consume(n);
+        Some(if v < 1 << (n - 1) { v - (1 << n) + 1 } else { v })
+    }
+
+    /// Drops the partial byte and steps over the RST marker that must come next.
+    fn restart(&mut self) -> Option<()> {
+        self.fill(); // runs up to the marker, so every data byte before it has been read
+        if !self.at_marker || !(0xD0..=0xD7).contains(self.data.get(self.pos + 1)?) {
+            return None;
+        }
+        self.pos += 2;
+        (self.acc, self.count, self.at_marker) = (0, 0, false);
+        Some(())
+    }
+}
+
+/// A canonical Huffman table: a 9-bit lookup for short codes, JPEG's MAXCODE walk for the rest.
+struct Huffman {
+    /// `(length << 8) | symbol` for codes of at most 9 bits, 0 where none.
+    fast: Vec<u16>,
+    maxcode: [i32; 17],
+    offset: [i32; 17],
+    values: Vec<u8>,
+}
+
+impl Huffman {
+    fn new(counts: &[u8; 16], values: &[u8]) -> Option<Huffman> {
+        let mut fast = vec![0u16; 512];
+        let (mut maxcode, mut offset) = ([-1i32; 17], [0i32; 17]);
+        let (mut code, mut k) = (0i32, 0usize);
+        for len in 1..=16usize {
+            let count = usize::from(counts[len - 1]);
+            offset[len] = k as i32 - code;
+            for _ in 0..count {
+                if code >= 1 << len {
+                    return None; // over-subscribed
+                }
+                if len <= 9 {
+                    let first = (code as usize) << (9 - len);
+                    for e in &mut fast[first..first + (1 << (9 - len))] {
+                        *e = ((len as u16) << 8) | u16::from(values[k]);
+                    }
+                }
+                code += 1;
+                k += 1;
+            }
+            if count > 0 {
+                maxcode[len] = code - 1;
+            }
+            code <<= 1;
+        }
+        Some(Huffman { fast, maxcode, offset, values: values.to_vec() })
+    }
+
+    fn decode(&self, bits: &mut Bits<'_>) -> Option<u8> {
+        let peek = bits.peek16();
+        let e = self.fast[(peek >> 7) as usize];
+        if e != 0 {
+            bits.consume(u32::from(e >> 8));
+            return Some(e as u8);
+        }
+        for len in 10..=16u32 {
+            let code = (peek >> (16 - len)) as i32;
+            if code <= self.maxcode[len as usize] {
+                bits.consume(len);
+                return self.values.get((code + self.offset[len as usize]) as usize).copied();
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progressive(img: &RgbImage, subsamp: turbojpeg::Subsamp, progressive: bool) -> Vec<u8> {
+        let mut c = turbojpeg::Compressor::new().unwrap();
+        c.set_quality(85).unwrap();
+        c.set_subsamp(subsamp).unwrap();
+        c.set_progressive(progressive).unwrap();
+        let image = turbojpeg::Image {
+            pixels: img.as_raw().as_slice(),
+            width: img.width() as usize,
+            pitch: img.width() as usize * 3,
+            height: img.height() as usize,
+            format: turbojpeg::PixelFormat::RGB,
+        };
+        c.compress_to_vec(image).unwrap()
+    }
+
+    fn scene(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            let r = (x * 255 / w) as u8;
+            let g = (y * 255 / h) as u8;
+            let b = if (x / 37 + y / 23) % 2 == 0 { 40 } else { 200 };
+            image::Rgb([r, g, b])
+        })
+    }
+
+    fn smooth(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, ((x + y) * 127 / (w + h)) as u8])
+        })
+    }
+
+    /// Largest and mean absolute difference.
+    fn diff(a: &DynamicImage, b: &DynamicImage) -> (u8, f64) {
+        assert_eq!((a.width(), a.height(), a.color()), (b.width(), b.height(), b.color()));
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let max = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+        let mean = a.iter().zip(b).map(|(x, y)| f64::from(x.abs_diff(*y))).sum::<f64>() / a.len() as f64;
+        (max, mean)
+    }
+
+    /// The full-size decode averaged over 8×8 blocks: what a 1/8 scale should approximate.
+    fn box_average(jpeg: &[u8]) -> DynamicImage {
+        let full = super::super::decode::decode_turbo(jpeg, 8, false).unwrap().to_rgb8();
+        let (w, h) = (full.width().div_ceil(8), full.height().div_ceil(8));
+        DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
+            let mut sum = [0u32; 3];
+            let mut n = 0;
+            for yy in y * 8..(y * 8 + 8).min(full.height()) {
+                for xx in x * 8..(x * 8 + 8).min(full.width()) {
+                    let p = full.get_pixel(xx, yy).0;
+                    (0..3).for_each(|c| sum[c] += u32::from(p[c]));
+                    n += 1;
+                }
+            }
+            image::Rgb(sum.map(|s| ((s + n / 2) / n) as u8))
+        }))
+    }
+
+    #[test]
+    fn matches_libjpeg_turbo_luma_and_is_as_close_to_a_full_decode() {
+        use turbojpeg::Subsamp::*;
+        let turbo = |jpeg: &[u8], gray| super::super::decode::decode_turbo(jpeg, 1, gray).unwrap();
+        for (w, h) in [(203, 141), (400, 300), (64, 64), (9, 17)] {
+            for s in [None, Sub2x1, Sub2x2, Sub1x2] {
+                let jpeg = progressive(&scene(w, h), s, true);
+                // Luma is libjpeg's 1×1 IDCT exactly.
+                let ours = decode(&jpeg, true).expect("a progressive file decodes");
+                assert_eq!(diff(&ours, &turbo(&jpeg, true)), (0, 0.0), "{w}x{h} {s:?} luma");
+                // Colour: libjpeg-turbo replicates chroma at 1/8 scale (or, for 4:2:0, runs a 2×2
+                // IDCT on the AC coefficients); this interpolates the DC values. On smooth colour
+                // both land on the full decode averaged over each block (away from tiny images,
+                // where clamping at the edges dominates).
+                if w < 100 {
+                    continue;
+                }
+                let jpeg = progressive(&smooth(w, h), s, true);
+                let reference = box_average(&jpeg);
+                let ours = diff(&decode(&jpeg, false).unwrap(), &reference);
+                let theirs = diff(&turbo(&jpeg, false), &reference);
+                assert!(
+                    ours.1 <= theirs.1 + 0.5 && ours.0 <= theirs.0.max(8),
+                    "{w}x{h} {s:?}: ours {ours:?} turbo {theirs:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn leaves_baseline_and_truncated_files_to_libjpeg_turbo() {
+        let baseline = progressive(&scene(64, 48), turbojpeg::Subsamp::Sub2x2, false);
+        assert!(decode(&baseline, false).is_none());
+        let full = progressive(&scene(64, 48), turbojpeg::Subsamp::Sub2x2, true);
+        assert!(decode(&full, false).is_some());
+        assert!(decode(&full[..full.len() - 2], false).is_none(), "no EOI");
+        assert!(decode(&full[..full.len() / 2], false).is_none());
+        assert!(decode(b"\xFF\xD8\xFF\xC2\x00", false).is_none());
+    }
+}
