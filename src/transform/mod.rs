@@ -1,4 +1,4 @@
-//! The pipeline: header check → plan → decode (DCT-scaled) → colour → orient → resize → effects →
+//! The pipeline: header check → plan → decode (DCT-scaled) → orient → resize → colour → effects →
 //! canvas → encode. One step per file, in this fixed order, with a deadline check between steps.
 //! Synchronous and CPU-bound: callers run it off the async runtime.
 
@@ -128,11 +128,8 @@ pub fn run(
     let (exif, source_format) = (header.orientation, header.format);
     let decoded = decode::decode(bytes, header, eighths, spec.gray, limits)?;
     let decoded_at = Instant::now();
-    let mut img = color::to_srgb(decoded.image, decoded.header.icc.as_deref());
-    if spec.gray {
-        img = color::grayscale(img);
-    }
-    img = orient::orient(img, exif, spec);
+    let icc = decoded.header.icc;
+    let mut img = orient::orient(decoded.image, exif, spec);
     check(deadline)?;
 
     // The plan is in full-size displayed pixels; the decoded image may be DCT-scaled.
@@ -150,6 +147,11 @@ pub fn run(
             height: f64::from(r.height) * fy,
         };
         img = resize::resize(&img, region, plan.scaled)?;
+    }
+    // Colour management after the resize, as libvips' thumbnail does: far fewer pixels to convert.
+    img = color::to_srgb(img, icc.as_deref());
+    if spec.gray {
+        img = color::grayscale(img);
     }
     check(deadline)?;
 
