@@ -126,6 +126,11 @@ fn check_pixels(h: &Header, limits: &Limits) -> Result<(), TransformError> {
     Ok(())
 }
 
+/// Room for an RGBA8 (or 16-bit RGB) buffer of the largest allowed image plus decoder state.
+fn max_alloc(limits: &Limits) -> u64 {
+    limits.max_source_pixels.saturating_mul(8).saturating_add(64 << 20)
+}
+
 fn image_decoder<'a>(
     bytes: &'a [u8],
     format: SourceFormat,
@@ -133,21 +138,28 @@ fn image_decoder<'a>(
 ) -> Result<Box<dyn ImageDecoder + 'a>, TransformError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let mut l = image::Limits::default();
-    // Room for an RGBA8 (or 16-bit RGB) buffer of the largest allowed image plus decoder state.
-    l.max_alloc = Some(limits.max_source_pixels.saturating_mul(8).saturating_add(64 << 20));
+    l.max_alloc = Some(max_alloc(limits));
     reader.limits(l);
     reader.into_decoder().map(|d| Box::new(d) as Box<dyn ImageDecoder + 'a>).map_err(decode_error)
 }
 
-/// Decodes `bytes`, shrinking in the DCT domain by `scale_eighths`/8 when the source is a JPEG.
+/// Decodes `bytes`, shrinking in the DCT domain by `scale_eighths`/8 when the source is a JPEG,
+/// and by `png_factor` boxes while streaming rows when it is a PNG.
 pub fn decode(
     bytes: &[u8],
     header: Header,
     scale_eighths: u8,
+    png_factor: u32,
     gray: bool,
     limits: &Limits,
 ) -> Result<Decoded, TransformError> {
     let image = match header.format {
+        SourceFormat::Png if png_factor > 1 => {
+            match super::shrink_png::decode(bytes, png_factor, max_alloc(limits))? {
+                Some(image) => image,
+                None => decode_with_image(bytes, header.format, limits)?,
+            }
+        }
         // CMYK/YCCK, which libjpeg-turbo will not turn into RGB, go to the `image` decoder.
         SourceFormat::Jpeg if !header.cmyk => {
             let gray = gray && header.icc.is_none();

@@ -13,6 +13,7 @@ pub mod geometry;
 pub mod metadata;
 mod orient;
 mod resize;
+pub mod shrink_png;
 
 pub use decode::{read_header, Header, SourceFormat};
 pub use encode::default_quality;
@@ -123,10 +124,14 @@ pub fn run(
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
     let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
     let eighths = if header.format == SourceFormat::Jpeg { dct_scale(&plan) } else { 8 };
+    let png_factor = match header.format {
+        SourceFormat::Png => shrink_png::factor((plan.region.width, plan.region.height), plan.scaled),
+        _ => 1,
+    };
     check(deadline)?;
 
     let (exif, source_format) = (header.orientation, header.format);
-    let decoded = decode::decode(bytes, header, eighths, spec.gray, limits)?;
+    let decoded = decode::decode(bytes, header, eighths, png_factor, spec.gray, limits)?;
     let decoded_at = Instant::now();
     let icc = decoded.header.icc;
     let mut img = orient::orient(decoded.image, exif, spec);

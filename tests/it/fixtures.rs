@@ -172,6 +172,7 @@ fn write_all(dir: &Path) {
     put("small.png", &encode(&small, ImageFormat::Png));
     let big = DynamicImage::ImageRgb8(quadrants(1600, 800));
     put("big.jpg", &encode(&big, ImageFormat::Jpeg));
+    put("big.png", &encode(&big, ImageFormat::Png));
     // 2572 px is not a multiple of 8: a 1/8-scale decode is 321.5 px rounded up.
     put("odd.jpg", &encode(&DynamicImage::ImageRgb8(quadrants(2572, 1740)), ImageFormat::Jpeg));
     std::fs::create_dir_all(dir.join("orient")).unwrap();

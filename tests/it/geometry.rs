@@ -147,3 +147,15 @@ async fn dct_scale_that_rounds_up_stays_inside_the_image() {
     assert_eq!((img.width(), img.height()), (200, 135));
     assert_quadrants(&img, [RED, GREEN, BLUE, YELLOW]);
 }
+
+#[tokio::test]
+async fn png_shrink_on_load_keeps_geometry_exact() {
+    // big.png is 1600×800: a 100 px result is box-shrunk by 8 while rows stream, then resized.
+    let s = state();
+    let img = get(&s, "/w_100/big.png").await.image();
+    assert_eq!((img.width(), img.height()), (100, 50));
+    assert_quadrants(&img, [RED, GREEN, BLUE, YELLOW]);
+    let img = get(&s, "/w_60,h_60,c_fill,g_east/big.png").await.image();
+    assert_eq!((img.width(), img.height()), (60, 60));
+    assert_quadrants(&img, [GREEN, GREEN, YELLOW, YELLOW]);
+}

@@ -98,8 +98,10 @@ async fn documented_function_url_events_run_through_the_handler() {
 
 /// A noise PNG that stays over 6 MB when re-encoded, and its URL.
 fn large_fixture() -> &'static str {
+    // Written once: two tests asking at the same time must not read a half-written file.
+    static WRITTEN: std::sync::Once = std::sync::Once::new();
     let path = fixtures::dir().join("noise.png");
-    if !path.exists() {
+    WRITTEN.call_once(|| {
         let mut seed = 0x2545_f491_u32;
         let img = image::RgbImage::from_fn(1800, 1400, |_, _| {
             let mut px = [0u8; 3];
@@ -112,7 +114,7 @@ fn large_fixture() -> &'static str {
             image::Rgb(px)
         });
         img.save(&path).unwrap();
-    }
+    });
     "/w_1800,f_png/noise.png"
 }
 
