@@ -174,7 +174,9 @@ fn walk(bytes: &[u8]) -> Option<Frame> {
         let body = bytes.get(i + 4..(i + 2 + len).max(i + 4))?;
         let next = i + 2 + len;
         match marker {
-            0xC2 => frame = Some(parse_frame(body)?),
+            // One frame only: a second could claim a size the header check never saw.
+            0xC2 if frame.is_none() => frame = Some(parse_frame(body)?),
+            0xC2 => return None,
             // Baseline, extended, lossless, hierarchical or arithmetic-coded: not ours.
             0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF | 0xDC => return None,
             0xC4 => parse_huffman(body, &mut dc_tables)?,
@@ -576,6 +578,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_second_frame_header_is_refused() {
+        // Regression guard: the pixel limit is checked on the first SOF, so a later one claiming
+        // 65535×65535 must not size the coefficient buffers.
+        let jpeg = progressive(&scene(64, 48), turbojpeg::Subsamp::Sub2x2, true);
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC2]).unwrap();
+        let len = usize::from(u16::from_be_bytes([jpeg[sof + 2], jpeg[sof + 3]]));
+        let mut huge = jpeg[sof..sof + 2 + len].to_vec();
+        huge[5..9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+        let mut twice = jpeg[..sof + 2 + len].to_vec();
+        twice.extend_from_slice(&huge);
+        twice.extend_from_slice(&jpeg[sof + 2 + len..]);
+        assert!(decode(&jpeg, false).is_some());
+        assert!(decode(&twice, false).is_none());
     }
 
     #[test]

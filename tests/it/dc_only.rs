@@ -47,3 +47,25 @@ fn a_restart_marker_out_of_place_falls_back() {
     jpeg[rst + 1] = 0xC2;
     assert!(dc_only::decode(&jpeg, false).is_none());
 }
+
+#[test]
+fn corrupted_bytes_fall_back_or_decode_within_bounds() {
+    // Each byte of the file in turn flipped, and the file cut at each 97th byte: the decoder
+    // must either hand the file back to libjpeg-turbo or return an image of a bounded size.
+    let jpeg = fixture("separate-dc-restarts.jpg");
+    let mut decoded = 0;
+    for i in 0..jpeg.len() {
+        let mut bad = jpeg.clone();
+        bad[i] ^= 0xFF;
+        if let Some(img) = dc_only::decode(&bad, false) {
+            let (w, h) = (img.width(), img.height());
+            assert!(w > 0 && h > 0 && u64::from(w) * u64::from(h) <= 8192 * 8192, "byte {i}: {w}x{h}");
+            decoded += 1;
+        }
+    }
+    for cut in (0..jpeg.len()).step_by(97) {
+        assert!(dc_only::decode(&jpeg[..cut], false).is_none(), "cut at {cut}");
+    }
+    // Flips inside AC scans are skipped unseen, so many corrupted files still decode.
+    assert!(decoded > jpeg.len() / 4, "{decoded} of {} decoded", jpeg.len());
+}
