@@ -5,22 +5,19 @@
 //! `cargo run --release --example dc_error -- ../shared/corpus/jpeg/*.jpg`
 
 use image::{DynamicImage, RgbImage};
-use pixflow::transform::{dc_only, decode::decode_turbo};
+use pixflow::transform::{dc_only, decode::decode_turbo, shrink_png};
 use std::time::Instant;
 
-fn box_average(full: &RgbImage) -> RgbImage {
-    let (w, h) = (full.width().div_ceil(8), full.height().div_ceil(8));
-    RgbImage::from_fn(w, h, |x, y| {
-        let (mut sum, mut n) = ([0u32; 3], 0);
-        for yy in y * 8..(y * 8 + 8).min(full.height()) {
-            for xx in x * 8..(x * 8 + 8).min(full.width()) {
-                let p = full.get_pixel(xx, yy).0;
-                (0..3).for_each(|c| sum[c] += u32::from(p[c]));
-                n += 1;
-            }
-        }
-        image::Rgb(sum.map(|s| ((s + n / 2) / n) as u8))
-    })
+/// The full-size decode averaged over 8×8 blocks, by pixflow's PNG box shrink.
+fn box_average(full: &DynamicImage) -> RgbImage {
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    );
+    full.write_with_encoder(encoder).expect("PNG encoding");
+    shrink_png::decode(&png, 8, u64::MAX).expect("PNG decoding").expect("not interlaced").to_rgb8()
 }
 
 /// Mean absolute error, largest error, and PSNR in dB.
@@ -55,7 +52,7 @@ fn main() {
         }
         let (ours, ours_ms) = best_ms(|| dc_only::decode(&bytes, false).unwrap());
         let (theirs, theirs_ms) = best_ms(|| decode_turbo(&bytes, 1, false).unwrap());
-        let full = decode_turbo(&bytes, 8, false).unwrap().to_rgb8();
+        let full = decode_turbo(&bytes, 8, false).unwrap();
         let reference = box_average(&full);
         let (a, b) = (error(&ours, &reference), error(&theirs, &reference));
         let name = std::path::Path::new(&path).file_name().unwrap().to_string_lossy().to_string();

@@ -533,22 +533,13 @@ mod tests {
         (max, mean)
     }
 
-    /// The full-size decode averaged over 8×8 blocks: what a 1/8 scale should approximate.
+    /// The full-size decode averaged over 8×8 blocks (what a 1/8 scale should approximate), by
+    /// the PNG box shrink.
     fn box_average(jpeg: &[u8]) -> DynamicImage {
-        let full = super::super::decode::decode_turbo(jpeg, 8, false).unwrap().to_rgb8();
-        let (w, h) = (full.width().div_ceil(8), full.height().div_ceil(8));
-        DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
-            let mut sum = [0u32; 3];
-            let mut n = 0;
-            for yy in y * 8..(y * 8 + 8).min(full.height()) {
-                for xx in x * 8..(x * 8 + 8).min(full.width()) {
-                    let p = full.get_pixel(xx, yy).0;
-                    (0..3).for_each(|c| sum[c] += u32::from(p[c]));
-                    n += 1;
-                }
-            }
-            image::Rgb(sum.map(|s| ((s + n / 2) / n) as u8))
-        }))
+        let full = super::super::decode::decode_turbo(jpeg, 8, false).unwrap();
+        let mut png = Vec::new();
+        full.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        super::super::shrink_png::decode(&png, 8, u64::MAX).unwrap().unwrap()
     }
 
     #[test]
