@@ -7,8 +7,11 @@
 //! intervals) and skips every AC scan by looking for its end marker instead of decoding it —
 //! libjpeg-turbo entropy-decodes all of them even when the 1×1 IDCT ignores the result.
 //!
-//! Chroma is upsampled by centred linear interpolation (libjpeg's "fancy" upsampling for 2×) and
-//! converted with the JFIF equations. Anything else — baseline or arithmetic-coded files, 12-bit
+//! For 4:2:0 chroma, whose blocks cover 16×16 pixels, the first AC pass of each chroma component
+//! (a small scan) is decoded too, keeping the three lowest coefficients so each block gives the
+//! means of its four quarters — chroma at the luma plane's resolution, as libjpeg-turbo's 2×2 IDCT
+//! gives it. Other chroma is upsampled by centred linear interpolation (libjpeg's "fancy"
+//! upsampling for 2×). Colour is converted with the JFIF equations. Anything else — baseline or arithmetic-coded files, 12-bit
 //! samples, CMYK or Adobe RGB, unusual sampling factors, data that ends before the EOI marker —
 //! returns `None`, and the caller decodes with libjpeg-turbo as before.
 
@@ -20,8 +23,12 @@ pub fn decode(bytes: &[u8], gray: bool) -> Option<DynamicImage> {
     let frame = walk(bytes)?;
     let planes: Vec<Plane> = frame.components.iter().map(|c| c.plane(&frame)).collect();
     let (w, h) = (frame.width.div_ceil(8), frame.height.div_ceil(8));
-    let luma =
-        planes[0].upsample(w, h, frame.hmax / frame.components[0].h, frame.vmax / frame.components[0].v);
+    let ratio = |i: usize| {
+        let (c, p) = (&frame.components[i], &planes[i]);
+        ((frame.hmax / c.h / p.density).max(1), (frame.vmax / c.v / p.density).max(1))
+    };
+    let (rx, ry) = ratio(0);
+    let luma = planes[0].upsample(w, h, rx, ry);
     if gray || planes.len() == 1 {
         let img = GrayImage::from_raw(w as u32, h as u32, luma)?;
         return Some(if gray {
@@ -31,8 +38,8 @@ pub fn decode(bytes: &[u8], gray: bool) -> Option<DynamicImage> {
         });
     }
     let up = |i: usize| {
-        let c = &frame.components[i];
-        planes[i].upsample(w, h, frame.hmax / c.h, frame.vmax / c.v)
+        let (rx, ry) = ratio(i);
+        planes[i].upsample(w, h, rx, ry)
     };
     let (cb, cr) = (up(1), up(2));
     let mut rgb = Vec::with_capacity(w * h * 3);
@@ -64,6 +71,10 @@ struct Component {
     table: usize,
     /// The DC quantiser, latched at the component's first scan as libjpeg does.
     quant: Option<u16>,
+    /// For 2×2-subsampled chroma: the three lowest AC coefficients of each block (horizontal,
+    /// vertical, diagonal), dequantised, from the component's first AC scan. A 2×2 output per
+    /// block then keeps chroma at the luma plane's resolution, as libjpeg-turbo's 2×2 IDCT does.
+    low_ac: Vec<[i32; 3]>,
     blocks_w: usize,
     blocks_h: usize,
     dc: Vec<i32>,
@@ -83,10 +94,11 @@ impl Frame {
     }
 }
 
-/// A component's samples at 1/8 scale.
+/// A component's samples at 1/8 scale (`density` samples per block on each axis).
 struct Plane {
     width: usize,
     height: usize,
+    density: usize,
     samples: Vec<u8>,
 }
 
@@ -96,17 +108,36 @@ impl Component {
         ((f.width * self.h).div_ceil(f.hmax).div_ceil(8), (f.height * self.v).div_ceil(f.vmax).div_ceil(8))
     }
 
-    /// libjpeg's 1×1 IDCT: the dequantised DC over 8, rounded, level-shifted and clamped.
+    /// libjpeg's 1×1 IDCT: the dequantised DC over 8, rounded, level-shifted and clamped; or, with
+    /// the low AC coefficients, the mean of each quarter of the block.
     fn plane(&self, f: &Frame) -> Plane {
         let (width, height) = self.used_blocks(f);
         let q = i64::from(self.quant.unwrap_or(1));
+        let dc = |c: i32| (i64::from(c) * q + 4) >> 3;
+        if !self.low_ac.is_empty() {
+            // Quarter means of the 8×8 DCT basis: A is the mean of cos((2x+1)π/16) over x = 0..3.
+            const A: f32 = 0.640_728;
+            let (k1, k2) = (A / (4.0 * std::f32::consts::SQRT_2), A * A / 4.0);
+            let (cw, ch) = ((f.width * self.h).div_ceil(f.hmax), (f.height * self.v).div_ceil(f.vmax));
+            let (pw, ph) = (cw.div_ceil(4), ch.div_ceil(4));
+            let mut samples = Vec::with_capacity(pw * ph);
+            for y in 0..ph {
+                for x in 0..pw {
+                    let b = (y / 2) * self.blocks_w + x / 2;
+                    let [h, v, d] = self.low_ac[b].map(|c| c as f32);
+                    let sx = if x % 2 == 0 { 1.0 } else { -1.0 };
+                    let sy = if y % 2 == 0 { 1.0 } else { -1.0 };
+                    let mean = dc(self.dc[b]) as f32 + 128.0 + k1 * (sx * h + sy * v) + k2 * sx * sy * d;
+                    samples.push(to_u8(mean));
+                }
+            }
+            return Plane { width: pw, height: ph, density: 2, samples };
+        }
         let mut samples = Vec::with_capacity(width * height);
         for row in self.dc.chunks(self.blocks_w).take(height) {
-            samples.extend(
-                row[..width].iter().map(|&c| (((i64::from(c) * q + 4) >> 3) + 128).clamp(0, 255) as u8),
-            );
+            samples.extend(row[..width].iter().map(|&c| (dc(c) + 128).clamp(0, 255) as u8));
         }
-        Plane { width, height, samples }
+        Plane { width, height, density: 1, samples }
     }
 }
 
@@ -150,8 +181,9 @@ fn walk(bytes: &[u8]) -> Option<Frame> {
         return None;
     }
     let mut frame: Option<Frame> = None;
-    let mut quant = [None::<u16>; 4];
-    let mut dc_tables: [Option<Huffman>; 4] = Default::default();
+    let mut quant = [None::<[u16; 5]>; 4];
+    // DC tables 0..4, AC tables 4..8.
+    let mut tables: [Option<Huffman>; 8] = Default::default();
     let mut restart_interval = 0usize;
     let mut adobe_rgb = false;
     let mut i = 2;
@@ -179,13 +211,13 @@ fn walk(bytes: &[u8]) -> Option<Frame> {
             0xC2 => return None,
             // Baseline, extended, lossless, hierarchical or arithmetic-coded: not ours.
             0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF | 0xDC => return None,
-            0xC4 => parse_huffman(body, &mut dc_tables)?,
+            0xC4 => parse_huffman(body, &mut tables)?,
             0xDB => parse_quant(body, &mut quant)?,
             0xDD => restart_interval = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?])),
             0xEE if body.starts_with(b"Adobe") => adobe_rgb = body.get(11) == Some(&0),
             0xDA => {
                 let f = frame.as_mut()?;
-                i = scan(bytes, next, body, f, &quant, &dc_tables, restart_interval)?;
+                i = scan(bytes, next, body, f, &quant, &tables, restart_interval)?;
                 continue;
             }
             _ => {}
@@ -221,6 +253,7 @@ fn parse_frame(body: &[u8]) -> Option<Frame> {
             v,
             table: usize::from(c[2]),
             quant: None,
+            low_ac: Vec::new(),
             blocks_w: 0,
             blocks_h: 0,
             dc: Vec::new(),
@@ -241,45 +274,64 @@ fn parse_frame(body: &[u8]) -> Option<Frame> {
     Some(frame)
 }
 
-fn parse_quant(mut body: &[u8], quant: &mut [Option<u16>; 4]) -> Option<()> {
+fn parse_quant(mut body: &[u8], quant: &mut [Option<[u16; 5]>; 4]) -> Option<()> {
     while let Some(&pq_tq) = body.first() {
         let (wide, id) = (pq_tq >> 4 == 1, usize::from(pq_tq & 15));
-        let q0 =
-            if wide { u16::from_be_bytes([*body.get(1)?, *body.get(2)?]) } else { u16::from(*body.get(1)?) };
-        *quant.get_mut(id)? = Some(q0);
+        let entry = |k: usize| -> Option<u16> {
+            Some(if wide {
+                u16::from_be_bytes([*body.get(1 + 2 * k)?, *body.get(2 + 2 * k)?])
+            } else {
+                u16::from(*body.get(1 + k)?)
+            })
+        };
+        *quant.get_mut(id)? = Some([entry(0)?, entry(1)?, entry(2)?, entry(3)?, entry(4)?]);
         body = body.get(if wide { 129 } else { 65 }..)?;
     }
     Some(())
 }
 
-fn parse_huffman(mut body: &[u8], dc: &mut [Option<Huffman>; 4]) -> Option<()> {
+fn parse_huffman(mut body: &[u8], tables: &mut [Option<Huffman>; 8]) -> Option<()> {
     while let Some(&tc_th) = body.first() {
         let counts: [u8; 16] = body.get(1..17)?.try_into().ok()?;
         let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
         let values = body.get(17..17 + total)?;
-        if tc_th >> 4 == 0 {
-            *dc.get_mut(usize::from(tc_th & 15))? = Some(Huffman::new(&counts, values)?);
+        let (class, id) = (usize::from(tc_th >> 4), usize::from(tc_th & 15));
+        if class > 1 || id > 3 {
+            return None;
         }
+        tables[class * 4 + id] = Some(Huffman::new(&counts, values)?);
         body = &body[17 + total..];
     }
     Some(())
 }
 
-/// Decodes (DC) or skips (AC) one scan whose entropy data starts at `start`; returns where the
-/// next marker begins.
+/// Decodes (DC, and the first AC pass of subsampled chroma) or skips (other AC) one scan whose
+/// entropy data starts at `start`; returns where the next marker begins.
 fn scan(
     bytes: &[u8],
     start: usize,
     header: &[u8],
     frame: &mut Frame,
-    quant: &[Option<u16>; 4],
-    tables: &[Option<Huffman>; 4],
+    quant: &[Option<[u16; 5]>; 4],
+    tables: &[Option<Huffman>; 8],
     restart_interval: usize,
 ) -> Option<usize> {
     let n = usize::from(*header.first()?);
     let spectral = header.get(1 + 2 * n..4 + 2 * n)?;
-    let (ss, ah, al) = (spectral[0], spectral[2] >> 4, u32::from(spectral[2] & 15));
+    let (ss, se, ah, al) = (spectral[0], spectral[1], spectral[2] >> 4, u32::from(spectral[2] & 15));
     if ss != 0 {
+        if n == 1 && ss == 1 && se >= 4 && ah == 0 && al <= 13 {
+            let id = *header.get(1)?;
+            let table = usize::from(header.get(2)? & 15);
+            let index = frame.components.iter().position(|c| c.id == id)?;
+            let c = &frame.components[index];
+            if c.h * 2 == frame.hmax && c.v * 2 == frame.vmax && c.low_ac.is_empty() {
+                let q = quant[c.table]?;
+                let huffman = tables.get(4 + table)?.as_ref()?;
+                let end = low_ac_scan(bytes, start, frame, index, huffman, (se, al), q, restart_interval)?;
+                return skip_entropy(bytes, end);
+            }
+        }
         return skip_entropy(bytes, start);
     }
     if n == 0 || n > frame.components.len() || al > 13 {
@@ -296,7 +348,7 @@ fn scan(
         let c = &mut frame.components[index];
         if ah == 0 {
             tables.get(table)?.as_ref()?;
-            c.quant = Some(quant[c.table]?);
+            c.quant = Some(quant[c.table]?[0]);
         } else if c.quant.is_none() {
             return None; // a refinement before the first pass
         }
@@ -346,6 +398,72 @@ fn scan(
         }
     }
     skip_entropy(bytes, bits.pos.min(bytes.len()))
+}
+
+/// The first AC pass (band 1..=`se`, point transform `al`) of one 2×2-subsampled component:
+/// decodes every coefficient to walk the stream, keeps zigzag 1, 2 and 4 dequantised; returns
+/// where the entropy data stopped.
+#[allow(clippy::too_many_arguments)]
+fn low_ac_scan(
+    bytes: &[u8],
+    start: usize,
+    frame: &mut Frame,
+    index: usize,
+    huffman: &Huffman,
+    (se, al): (u8, u32),
+    q: [u16; 5],
+    restart_interval: usize,
+) -> Option<usize> {
+    let (bw, bh) = frame.components[index].used_blocks(frame);
+    let c = &mut frame.components[index];
+    let mut low = vec![[0i32; 3]; c.blocks_w * c.blocks_h];
+    let mut bits = Bits { data: bytes, pos: start, acc: 0, count: 0, at_marker: false };
+    let mut eobrun = 0u32;
+    for y in 0..bh {
+        for x in 0..bw {
+            let unit = y * bw + x;
+            if restart_interval > 0 && unit > 0 && unit % restart_interval == 0 {
+                bits.restart()?;
+                eobrun = 0;
+            }
+            if eobrun > 0 {
+                eobrun -= 1;
+                continue;
+            }
+            let out = &mut low[y * c.blocks_w + x];
+            let mut k = 1u32;
+            while k <= u32::from(se) {
+                let rs = huffman.decode(&mut bits)?;
+                let (r, size) = (u32::from(rs >> 4), rs & 15);
+                if size == 0 {
+                    if r < 15 {
+                        eobrun = (1 << r) - 1;
+                        if r > 0 {
+                            eobrun += bits.extend_raw(r)?;
+                        }
+                        break;
+                    }
+                    k += 16; // ZRL: sixteen zeros
+                    continue;
+                }
+                k += r;
+                // The refinement scans that carry the low `al` bits are skipped: reconstruct
+                // at the middle of the interval the truncated value stands for.
+                let v = bits.extend(size)?;
+                let half = (1i32 << al) >> 1;
+                let v = v.wrapping_shl(al) + if v > 0 { half } else { -half };
+                match k {
+                    1 => out[0] = v * i32::from(q[1]),
+                    2 => out[1] = v * i32::from(q[2]),
+                    4 => out[2] = v * i32::from(q[4]),
+                    _ => {}
+                }
+                k += 1;
+            }
+        }
+    }
+    c.low_ac = low;
+    Some(bits.pos.min(bytes.len()))
 }
 
 /// The position of the first marker at or after `from` that is not a restart or stuffed byte.
@@ -420,6 +538,17 @@ impl Bits<'_> {
         let v = (self.acc >> (64 - n)) as i32;
         self.consume(n);
         Some(if v < 1 << (n - 1) { v - (1 << n) + 1 } else { v })
+    }
+
+    /// `n` raw bits, as an unsigned number (EOB run lengths).
+    fn extend_raw(&mut self, n: u32) -> Option<u32> {
+        if n > 16 {
+            return None;
+        }
+        self.fill();
+        let v = (self.acc >> (64 - n)) as u32;
+        self.consume(n);
+        Some(v)
     }
 
     /// Drops the partial byte and steps over the RST marker that must come next.
@@ -560,6 +689,13 @@ mod tests {
                     continue;
                 }
                 let jpeg = progressive(&smooth(w, h), s, true);
+                let frame = walk(&jpeg).unwrap();
+                let quarters = frame.components.iter().map(|c| !c.low_ac.is_empty()).collect::<Vec<_>>();
+                assert_eq!(
+                    quarters,
+                    [false, s == Sub2x2, s == Sub2x2],
+                    "{s:?}: chroma AC read for 4:2:0 only"
+                );
                 let reference = box_average(&jpeg);
                 let ours = diff(&decode(&jpeg, false).unwrap(), &reference);
                 let theirs = diff(&turbo(&jpeg, false), &reference);

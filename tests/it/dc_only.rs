@@ -31,6 +31,11 @@ fn colour_stays_close_to_libjpeg_turbo() {
     let jpeg = fixture("h2v1-restarts.jpg");
     let ours = dc_only::decode(&jpeg, false).unwrap();
     assert!(max_diff(&ours, &decode_turbo(&jpeg, 1, false).unwrap()) <= 48);
+    // 4:2:0 chroma from the first AC pass (with restarts inside the AC scans): quarter means of
+    // each chroma block, close to libjpeg-turbo's 2×2 IDCT.
+    let jpeg = fixture("separate-dc-restarts.jpg");
+    let ours = dc_only::decode(&jpeg, false).unwrap();
+    assert!(max_diff(&ours, &decode_turbo(&jpeg, 1, false).unwrap()) <= 48);
     // A greyscale file asked for colour comes back as grey RGB, as libjpeg-turbo returns it.
     let jpeg = fixture("gray-restarts.jpg");
     let ours = dc_only::decode(&jpeg, false).unwrap();
