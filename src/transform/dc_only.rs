@@ -451,11 +451,11 @@ fn low_ac_scan(
                 // at the middle of the interval the truncated value stands for.
                 let v = bits.extend(size)?;
                 let half = (1i32 << al) >> 1;
-                let v = v.wrapping_shl(al) + if v > 0 { half } else { -half };
+                let v = v.wrapping_shl(al).saturating_add(if v > 0 { half } else { -half });
                 match k {
-                    1 => out[0] = v * i32::from(q[1]),
-                    2 => out[1] = v * i32::from(q[2]),
-                    4 => out[2] = v * i32::from(q[4]),
+                    1 => out[0] = v.saturating_mul(i32::from(q[1])),
+                    2 => out[1] = v.saturating_mul(i32::from(q[2])),
+                    4 => out[2] = v.saturating_mul(i32::from(q[4])),
                     _ => {}
                 }
                 k += 1;
