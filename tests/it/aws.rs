@@ -67,13 +67,19 @@ async fn a_wrong_secret_is_refused_by_the_server_and_answers_502() {
 
 #[tokio::test]
 async fn a_server_that_is_down_is_502_and_a_silent_one_504() {
-    // Nothing listens on a port just released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let down = client(&format!("http://127.0.0.1:{port}"), "k", "s", Duration::from_secs(2));
+    // Nothing listens on a port held by a socket that is bound but never listens (a port merely
+    // released could be taken by another test's server meanwhile, which made this flaky).
+    let held = tokio::net::TcpSocket::new_v4().unwrap();
+    held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = held.local_addr().unwrap().port();
+    // Refused connections are retried with jittered back-off; the timeout leaves room for all
+    // three attempts, so the answer is the refusal (502), not the deadline (504).
+    let down = client(&format!("http://127.0.0.1:{port}"), "k", "s", Duration::from_secs(15));
     let s = s3_state(S3Source::new(down, loc("s3://bucket/img")), None, Config::default());
     let got = crate::get(&s, "/w_100/quadrants.jpg").await;
     assert_eq!(got.status, StatusCode::BAD_GATEWAY);
     assert_eq!(s.stats.transforms(), 0);
+    drop(held);
 
     // A server that accepts and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
