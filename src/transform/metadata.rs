@@ -1,8 +1,8 @@
 //! `f_json`: what the source is and what the options would make of it, from the header alone (GIF
 //! and WebP frames are counted by walking their blocks, not by decoding them).
 
-use super::decode::{Header, SourceFormat};
-use super::{format, geometry, orient, read_header, Limits, TransformError};
+use super::decode::SourceFormat;
+use super::{format, Limits, TransformError};
 use crate::spec::TransformSpec;
 
 /// The JSON body of an `f_json` answer.
@@ -46,9 +46,7 @@ pub struct OutputInfo {
 
 /// Describes `bytes` under `spec`.
 pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Metadata, TransformError> {
-    let header: Header = read_header(bytes, limits)?;
-    let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
-    let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
+    let (header, _, plan) = super::planned(bytes, spec, limits)?;
     let (width, height) = plan.output();
     // Padding makes an opaque canvas, so only the source's alpha decides JPEG or PNG.
     let out_format = format::output_format(None, header.format, header.alpha && plan.canvas.is_none());

@@ -120,9 +120,7 @@ pub fn run(
             timings,
         });
     }
-    let header = read_header(bytes, limits)?;
-    let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
-    let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
+    let (header, displayed, plan) = planned(bytes, spec, limits)?;
     let eighths = if header.format == SourceFormat::Jpeg { dct_scale(&plan) } else { 8 };
     let png_factor = match header.format {
         SourceFormat::Png => shrink_png::factor((plan.region.width, plan.region.height), plan.scaled),
@@ -173,10 +171,7 @@ pub fn run(
     }
     check(deadline)?;
 
-    let quality = match spec.quality {
-        Some(Quality::Fixed(q)) => q,
-        None => default_quality(format),
-    };
+    let quality = quality(spec, format);
     let lossless = transparent
         && spec.quality.is_none()
         && matches!(source_format, SourceFormat::Png | SourceFormat::Gif);
@@ -197,22 +192,37 @@ pub fn run(
     Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
 }
 
+/// The header (limits checked), the displayed size (after EXIF orientation) and the geometry plan.
+fn planned(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<(Header, (u32, u32), geometry::Plan), TransformError> {
+    let header = read_header(bytes, limits)?;
+    let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
+    let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
+    Ok((header, displayed, plan))
+}
+
+/// The URL's quality, or the format's default.
+fn quality(spec: &TransformSpec, format: Format) -> u8 {
+    match spec.quality {
+        Some(Quality::Fixed(q)) => q,
+        None => default_quality(format),
+    }
+}
+
 /// The benchmark floor for a JPEG source: libjpeg-turbo's decode at the scale [`run`] would
 /// choose, then the same encoder on a crop of the output size — no colour management, resize or
 /// effects. Returns the encoded size. `pixflow bench --floor` times it beside [`run`].
 pub fn floor(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<usize, TransformError> {
-    let header = read_header(bytes, limits)?;
-    let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
-    let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
+    let (header, _, plan) = planned(bytes, spec, limits)?;
     let img = decode::decode_turbo(bytes, dct_scale(&plan), spec.gray)?;
     let (w, h) = plan.output();
     let (w, h) = (w.min(img.width()), h.min(img.height()));
     let img = img.crop_imm(0, 0, w, h);
     let format = format::output_format(spec.format, header.format, false);
-    let quality = match spec.quality {
-        Some(Quality::Fixed(q)) => q,
-        None => default_quality(format),
-    };
+    let quality = quality(spec, format);
     Ok(encode::encode(&img, format, quality, false)?.len())
 }
 
