@@ -115,7 +115,7 @@ pub(crate) fn warm(
                 .filter(|l| !l.is_empty())
                 .map(|k| validate_key(k).map_err(|e| format!("{}: {e}", f.display())))
                 .collect::<Result<Vec<_>, _>>()?,
-            None => state.source.list().await.map_err(|e| e.to_string())?,
+            None => state.source.list(None).await.map_err(|e| e.to_string())?,
         };
         let jobs: Vec<_> = keys.iter().flat_map(|k| specs.iter().map(move |s| (k.clone(), s.clone()))).collect();
         let bar = indicatif::ProgressBar::new(jobs.len() as u64);

@@ -2,7 +2,7 @@
 //! message naming the bad setting. Every flag has an environment variable of the same name.
 
 use crate::spec::{Presets, Signer};
-use crate::transform::Limits;
+use crate::transform::{limit_defaults, Limits};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,16 +47,31 @@ pub struct ServeArgs {
     #[arg(long, env = "PIXFLOW_PRESETS")]
     pub presets: Option<String>,
     /// Largest source in megapixels, read from the header before decoding.
-    #[arg(long, env = "PIXFLOW_MAX_SOURCE_MP", default_value_t = 50.0)]
+    #[arg(long, env = "PIXFLOW_MAX_SOURCE_MP", default_value_t = limit_defaults::MAX_SOURCE_MP)]
     pub max_source_mp: f64,
+    /// Largest output in megapixels (width × height).
+    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_MP", default_value_t = limit_defaults::MAX_OUTPUT_MP)]
+    pub max_output_mp: f64,
+    /// Largest enlargement of the source per side (8 = at most eight times wider and taller).
+    #[arg(long, env = "PIXFLOW_MAX_UPSCALE", default_value_t = limit_defaults::MAX_UPSCALE)]
+    pub max_upscale: f64,
+    /// Largest estimated CPU cost of one transform, in cost units (about ms of one core; the
+    /// weights are in src/transform/cost.rs).
+    #[arg(long, env = "PIXFLOW_MAX_COST", default_value_t = limit_defaults::MAX_COST)]
+    pub max_cost: u64,
+    /// Memory that transforms, buffered originals and request bodies may hold at once, in MB;
+    /// each reserves its estimate before it starts. Default: half the function's memory on
+    /// Lambda, else 1024.
+    #[arg(long, env = "PIXFLOW_MAX_MEMORY_MB")]
+    pub max_memory_mb: Option<u64>,
     /// Largest source file in MB.
     #[arg(long, env = "PIXFLOW_MAX_SOURCE_MB", default_value_t = 50.0)]
     pub max_source_mb: f64,
     /// Largest output side in pixels.
-    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_SIDE", default_value_t = 8192)]
+    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_SIDE", default_value_t = limit_defaults::MAX_OUTPUT_SIDE)]
     pub max_output_side: u32,
     /// Largest encoded output in MB.
-    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_MB", default_value_t = 50.0)]
+    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_MB", default_value_t = limit_defaults::MAX_OUTPUT_MB)]
     pub max_output_mb: f64,
     /// Deadline for one transform, in seconds.
     #[arg(long, env = "PIXFLOW_TRANSFORM_TIMEOUT_SECS", default_value_t = 20.0)]
@@ -73,6 +88,19 @@ pub struct ServeArgs {
     /// When set, `POST /_/transform` needs this value in an `X-Api-Key` header.
     #[arg(long, env = "PIXFLOW_POST_API_KEY", hide_env_values = true)]
     pub post_api_key: Option<String>,
+    /// Serve the `/_/demo` page (a gallery of one page of keys). Default: on for the embedded
+    /// samples, off for a folder or bucket; refused with `--secret` (its URLs are unsigned).
+    #[arg(long, env = "PIXFLOW_DEMO")]
+    pub demo: bool,
+    /// Connections `pixflow serve` keeps open at once; more wait to be accepted.
+    #[arg(long, env = "PIXFLOW_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers before the connection is closed.
+    #[arg(long, env = "PIXFLOW_HEADER_READ_TIMEOUT_SECS", default_value_t = defaults::HEADER_READ_TIMEOUT_SECS)]
+    pub header_read_timeout_secs: f64,
+    /// Seconds a keep-alive connection may sit with no request in flight before it is closed.
+    #[arg(long, env = "PIXFLOW_IDLE_TIMEOUT_SECS", default_value_t = defaults::IDLE_TIMEOUT_SECS)]
+    pub idle_timeout_secs: f64,
     /// `Cache-Control` of successful image responses.
     #[arg(long, env = "PIXFLOW_CACHE_CONTROL", default_value = "public, max-age=31536000, immutable")]
     pub cache_control: String,
@@ -145,6 +173,22 @@ pub struct Config {
     pub presets_only: bool,
     /// How long a request waits for a transform slot.
     pub queue_wait: Duration,
+    /// Connections open at once (`pixflow serve`).
+    pub max_connections: usize,
+    /// Time allowed for a request's headers.
+    pub header_read_timeout: Duration,
+    /// Time a connection may idle between requests.
+    pub idle_timeout: Duration,
+}
+
+/// The defaults of the settings that both the flags and [`Config::default`] use.
+pub mod defaults {
+    /// `--max-connections`.
+    pub const MAX_CONNECTIONS: usize = 1024;
+    /// `--header-read-timeout-secs`.
+    pub const HEADER_READ_TIMEOUT_SECS: f64 = 10.0;
+    /// `--idle-timeout-secs`: CloudFront's own origin keep-alive default.
+    pub const IDLE_TIMEOUT_SECS: f64 = 5.0;
 }
 
 /// A setting that cannot be used, with its name.
@@ -192,6 +236,9 @@ impl Default for Config {
             max_transforms: cpus(),
             queue_wait: Duration::from_secs(10),
             presets_only: false,
+            max_connections: defaults::MAX_CONNECTIONS,
+            header_read_timeout: Duration::from_secs_f64(defaults::HEADER_READ_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs_f64(defaults::IDLE_TIMEOUT_SECS),
         }
     }
 }
@@ -233,9 +280,22 @@ impl Config {
         if !(16..=65_535).contains(&args.max_output_side) {
             return Err(bad("--max-output-side", "must be 16 to 65535"));
         }
+        if !(args.max_upscale.is_finite() && args.max_upscale >= 1.0) {
+            return Err(bad("--max-upscale", "must be a number of at least 1"));
+        }
         let limits = Limits {
             max_source_pixels: (positive("--max-source-mp", args.max_source_mp)? * 1e6) as u64,
             max_output_side: args.max_output_side,
+            max_output_pixels: (positive("--max-output-mp", args.max_output_mp)? * 1e6) as u64,
+            max_upscale: args.max_upscale,
+            max_cost: match args.max_cost {
+                0 => return Err(bad("--max-cost", "must be at least 1")),
+                n => n,
+            },
+            max_memory: match memory_budget_mb(args.max_memory_mb) {
+                0 => return Err(bad("--max-memory-mb", "must be at least 1")),
+                n => n << 20,
+            },
             max_output_bytes: (positive("--max-output-mb", args.max_output_mb)? * 1e6) as u64,
         };
         let presets_text = match args.presets.as_deref() {
@@ -249,6 +309,13 @@ impl Config {
             None => None,
             Some(s) if s.len() < 16 => return Err(bad("--secret", "must be at least 16 characters")),
             Some(s) => Some(Signer::new(s.as_bytes())),
+        };
+        let demo = match (args.demo, signer.is_some()) {
+            (true, true) => {
+                return Err(bad("--demo", "the demo page's URLs are unsigned: drop --secret or --demo"))
+            }
+            (true, false) => true,
+            (false, signed) => !signed && source == SourceConfig::Embedded,
         };
         if args.cache_control.contains(['\r', '\n']) {
             return Err(bad("--cache-control", "must be one header line"));
@@ -278,7 +345,7 @@ impl Config {
                 }
                 k => k.map(str::to_string),
             },
-            demo: true,
+            demo,
             max_transforms: match args.max_transforms {
                 Some(0) => return Err(bad("--max-transforms", "must be at least 1")),
                 Some(n) => n,
@@ -286,6 +353,15 @@ impl Config {
             },
             queue_wait: Duration::from_millis(args.queue_wait_ms),
             presets_only: args.presets_only,
+            max_connections: match args.max_connections {
+                0 => return Err(bad("--max-connections", "must be at least 1")),
+                n => n,
+            },
+            header_read_timeout: Duration::from_secs_f64(positive(
+                "--header-read-timeout-secs",
+                args.header_read_timeout_secs,
+            )?),
+            idle_timeout: Duration::from_secs_f64(positive("--idle-timeout-secs", args.idle_timeout_secs)?),
         })
     }
 }
@@ -305,6 +381,14 @@ fn s3_location(setting: &'static str, url: &str) -> Result<SourceConfig, ConfigE
 fn memory_cache_mb(given: Option<u64>) -> u64 {
     let lambda_mb = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok();
     default_memory_cache_mb(given, lambda_mb.as_deref())
+}
+
+/// The memory budget of transforms: as given, else half the Lambda function's memory, else 1 GB.
+fn memory_budget_mb(given: Option<u64>) -> u64 {
+    let lambda_mb = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok();
+    given.unwrap_or_else(|| {
+        lambda_mb.and_then(|m| m.parse::<u64>().ok()).map_or(limit_defaults::MAX_MEMORY_MB, |mb| mb / 2)
+    })
 }
 
 fn default_memory_cache_mb(given: Option<u64>, lambda_mb: Option<&str>) -> u64 {

@@ -60,9 +60,9 @@ impl Error {
             Error::Transform(e) => match e {
                 TransformError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 TransformError::Corrupt(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                TransformError::TooManyPixels(..) | TransformError::OverLimit(_) => {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                }
+                TransformError::TooManyPixels(..)
+                | TransformError::OverLimit(_)
+                | TransformError::OverBudget(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 TransformError::Geometry(_) => StatusCode::BAD_REQUEST,
                 TransformError::Deadline => StatusCode::GATEWAY_TIMEOUT,
                 TransformError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,6 +92,7 @@ impl Error {
             Error::Transform(TransformError::Corrupt(_)) => "corrupt_image",
             Error::Transform(TransformError::TooManyPixels(..) | TransformError::OverLimit(_)) => "too_large",
             Error::Transform(TransformError::Geometry(_)) => "bad_geometry",
+            Error::Transform(TransformError::OverBudget(_)) => "over_budget",
             Error::Transform(TransformError::Deadline) => "deadline_exceeded",
             Error::Transform(TransformError::Internal(_)) => "internal",
             Error::Store(_) => "result_store_failure",
@@ -111,6 +112,10 @@ impl Error {
             Error::Source(SourceError::Unavailable(_)) => "the origin could not be read".into(),
             Error::Source(SourceError::Timeout(_)) => "the origin did not answer in time".into(),
             Error::Transform(TransformError::Internal(_)) => "the image could not be processed".into(),
+            // The decoder's own words (positions, magic numbers, library names) go to the log.
+            Error::Transform(TransformError::Corrupt(_)) => {
+                "the source image is corrupt or truncated and cannot be decoded".into()
+            }
             Error::Store(_) => "the result store could not be reached".into(),
             other => other.to_string(),
         }
@@ -119,5 +124,13 @@ impl Error {
     /// Whether the server log should carry it (client mistakes are not logged).
     pub fn should_log(&self) -> bool {
         self.status().is_server_error()
+    }
+
+    /// Detail kept for the log only (at info level): what a decoder said about a refused file.
+    pub fn log_detail(&self) -> Option<String> {
+        match self {
+            Error::Transform(TransformError::Corrupt(d) | TransformError::Unsupported(d)) => Some(d.clone()),
+            _ => None,
+        }
     }
 }

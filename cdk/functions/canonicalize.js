@@ -72,7 +72,7 @@ Acc.prototype.path = function (tok) {
   }
   if (n === 'e' && v === 'grayscale') return this.set('gray', tok, 'gray');
   if (n === 'sharpen') return this.sharpen(tok, v);
-  if (n === 'o') return this.opts(tok, v);
+  if (n === 'o') throw bad(tok, 'options cannot nest: o= is only a query parameter');
   this.named(n, v, tok);
 };
 Acc.prototype.sharpen = function (tok, v) {

@@ -105,3 +105,10 @@ test('the output side limit is the one the stack configures', () => {
   assert.equal(handler(event('/w_1001/a.jpg')).statusCode, 400);
   assert.equal(originOf(handler(event('/w_1000/a.jpg'))), '/a.jpg?o=w_1000');
 });
+
+test('regression: o= never nests, so 10,000 levels of o_ are one 400, not a stack overflow', () => {
+  const out = load()(event('/rocket.jpg?o=' + 'o_'.repeat(10000) + 'w_1'));
+  assert.equal(out.statusCode, 400);
+  assert.equal(JSON.parse(out.body).error, 'bad_option');
+  assert.match(JSON.parse(out.body).message, /cannot nest/);
+});

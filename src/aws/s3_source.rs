@@ -98,20 +98,22 @@ impl Source for S3Source {
         Ok(Original { bytes: bytes.into(), etag })
     }
 
-    async fn list(&self) -> Result<Vec<Key>, SourceError> {
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.location.bucket)
-            .prefix(&self.location.prefix)
-            .into_paginator()
-            .send();
+    async fn list(&self, limit: Option<usize>) -> Result<Vec<Key>, SourceError> {
+        let mut request = self.client.list_objects_v2().bucket(&self.location.bucket).prefix(&self.location.prefix);
+        if let Some(n) = limit {
+            // One page: ListObjectsV2 returns keys in order, so this is the first `n`.
+            request = request.max_keys(n.clamp(1, 1000) as i32);
+        }
+        let mut pages = request.into_paginator().send();
         let mut keys = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("ListObjectsV2", &e))?;
             let names = page.contents().iter().filter_map(|o| o.key());
             let relative = names.filter_map(|k| k.strip_prefix(self.location.prefix.as_str()));
             keys.extend(relative.filter_map(|k| crate::spec::validate_key(k).ok()));
+            if limit.is_some() {
+                break;
+            }
         }
         Ok(keys)
     }

@@ -1,13 +1,19 @@
 //! `/_/demo`: a page that shows a newcomer what pixflow does with the images it serves — a
 //! responsive gallery (`srcset`, `sizes`, `<picture>`, `f_auto`), every resize mode and effect
 //! side by side, and a form that builds a URL. Images carry `data-w`/`data-h` where their size
-//! follows from the URL alone, so a browser test can check what arrived.
+//! follows from the URL alone, so a browser test can check what arrived. Off unless `--demo` (on
+//! for the embedded samples); it lists one page of keys, never the whole source.
 
 use crate::spec::Key;
 use std::fmt::Write as _;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// How many keys the page lists: one listing page.
+pub(super) const KEYS: usize = 12;
+
+/// The one escape every interpolated value goes through (html-escape's attribute encoding, which
+/// is also safe in text).
+fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_quoted_attribute(s)
 }
 
 /// An `<img>` with the size its URL guarantees.
@@ -22,7 +28,7 @@ fn img(url: &str, w: u32, h: u32, alt: &str) -> String {
 pub(super) fn page(keys: &[Key]) -> String {
     let mut gallery = String::new();
     for key in keys {
-        let k = key.to_url_path();
+        let k = escape(&key.to_url_path()).into_owned();
         let base = format!("/w_300,h_200,c_fill,f_auto/{k}");
         let _ = write!(
             gallery,
@@ -34,7 +40,7 @@ pub(super) fn page(keys: &[Key]) -> String {
     let mut effects = String::new();
     let mut responsive = String::new();
     if let Some(first) = keys.first() {
-        let k = first.to_url_path();
+        let k = escape(&first.to_url_path()).into_owned();
         // Modes whose result is exactly the box, and the ones that depend on the source's shape.
         for mode in ["fill", "lfill", "pad", "lpad", "scale", "crop"] {
             let url = format!("/w_200,h_150,c_{mode},bg_203040/{k}");
@@ -79,14 +85,41 @@ pub(super) fn page(keys: &[Key]) -> String {
     }
     let options: String = keys
         .iter()
-        .map(|k| format!(r#"<option value="{}">{}</option>"#, k.to_url_path(), escape(k.as_str())))
+        .map(|k| format!(r#"<option value="{}">{}</option>"#, escape(&k.to_url_path()), escape(k.as_str())))
         .collect();
-    TEMPLATE
-        .replace("{gallery}", &gallery)
-        .replace("{modes}", &modes)
-        .replace("{effects}", &effects)
-        .replace("{responsive}", &responsive)
-        .replace("{options}", &options)
+    fill(
+        TEMPLATE,
+        &[
+            ("{gallery}", &gallery),
+            ("{modes}", &modes),
+            ("{effects}", &effects),
+            ("{responsive}", &responsive),
+            ("{options}", &options),
+        ],
+    )
+}
+
+/// Puts each value in place of its placeholder in one pass over the template, so nothing a value
+/// contains (a key named `{options}.png`) is ever read as a placeholder.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match values.iter().find(|(name, _)| rest.starts_with(name)) {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &rest[name.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 const TEMPLATE: &str = r#"<!doctype html>

@@ -1,6 +1,7 @@
 //! HTTP: the one [`app`] shared by the local server, Lambda and tests. Request orchestration lives
 //! in `serve` (no image code), every header in `response`.
 
+mod budget;
 mod demo;
 mod post;
 mod response;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub(crate) versions: Option<moka::future::Cache<crate::spec::Key, crate::source::Meta>>,
     /// Transform slots (`--max-transforms`).
     pub(crate) permits: Arc<tokio::sync::Semaphore>,
+    /// The memory budget (`--max-memory-mb`).
+    pub(crate) budget: budget::MemoryBudget,
 }
 
 impl AppState {
@@ -60,7 +63,8 @@ impl AppState {
             moka::future::Cache::builder().max_capacity(100_000).time_to_live(config.revalidate).build()
         });
         let permits = Arc::new(tokio::sync::Semaphore::new(config.max_transforms.max(1)));
-        AppState { config: Arc::new(config), source, store, memory, stats: Arc::default(), versions, permits }
+        let budget = budget::MemoryBudget::new(config.limits.max_memory);
+        AppState { config: Arc::new(config), source, store, memory, stats: Arc::default(), versions, permits, budget }
     }
 
     /// The state the configuration describes; clients are built here, once.
@@ -95,6 +99,11 @@ impl AppState {
             )),
         };
         Ok(AppState::new(config, source, store))
+    }
+
+    /// KiB of the memory budget not reserved now.
+    pub fn memory_budget_free_kib(&self) -> usize {
+        self.budget.available_kib()
     }
 
     /// The source's current version of `key`, trusted for `--revalidate-secs`.

@@ -16,6 +16,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use http::request::Parts;
 use http::{header, StatusCode};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// The path signatures of POSTed options cover.
@@ -36,23 +37,40 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
     }
     if let Some(key) = &config.post_api_key {
         let given = req.headers.get("x-api-key").map(|v| v.as_bytes()).unwrap_or_default();
-        if !bool::from(given.ct_eq(key.as_bytes())) {
+        // Digests of equal length are compared, so neither the time nor the answer tells the
+        // key's length.
+        let (given, want) = (Sha256::digest(given), Sha256::digest(key.as_bytes()));
+        if !bool::from(given.as_slice().ct_eq(want.as_slice())) {
             return Err(Error::ApiKey);
         }
     }
     let max = config.max_source_bytes;
-    // Base64 makes JSON bodies a third larger than the image they carry.
-    let body = axum::body::to_bytes(body, (max as usize).saturating_mul(4) / 3 + 4096)
-        .await
-        .map_err(|_| SourceError::TooLarge(max))?;
     let content_type = req.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let is_json = content_type.starts_with("application/json");
+    // Base64 makes JSON bodies a third larger than the image they carry.
+    let max_body = if is_json { max.saturating_mul(4) / 3 + 4096 } else { max };
+    // Refused before a byte is read: a declared length over the limit, or more than the memory
+    // budget can hold now (the body, and for JSON the decoded image beside it).
+    let declared = req.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body) {
+        return Err(SourceError::TooLarge(max).into());
+    }
+    let expected = declared.unwrap_or(max_body);
+    let held = state.budget.reserve(if is_json { expected * 2 } else { expected }, config.queue_wait).await?;
+    let body = axum::body::to_bytes(body, max_body as usize).await.map_err(|_| SourceError::TooLarge(max))?;
     let path_options = req.uri.path().strip_prefix("/_/transform").unwrap_or("").trim_start_matches('/');
-    let (json, image, options) = if content_type.starts_with("application/json") {
+    let (json, image, options) = if is_json {
         let parsed: JsonBody = serde_json::from_slice(&body)
-            .map_err(|e| Error::BadBody(format!("the JSON body is not {{\"image\", \"options\"}}: {e}")))?;
+            .map_err(|e| {
+                tracing::info!(error = %e, "POST body is not the expected JSON");
+                Error::BadBody("the JSON body must be {\"image\": base64, \"options\": \"…\"}".into())
+            })?;
         let image = base64::engine::general_purpose::STANDARD
             .decode(parsed.image.trim())
-            .map_err(|e| Error::BadBody(format!("`image` is not base64: {e}")))?;
+            .map_err(|e| {
+                tracing::info!(error = %e, "POST image is not base64");
+                Error::BadBody("`image` must be standard base64".into())
+            })?;
         let options = if parsed.options.is_empty() { path_options.to_string() } else { parsed.options };
         (true, bytes::Bytes::from(image), options)
     } else if content_type.starts_with("image/") {
@@ -69,6 +87,10 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
     let (written, signature) = parse_post(&options, req.uri.query(), config.limits.max_output_side)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     check_expiry(&written, now)?;
+    // Every way in obeys --presets-only, a POST too (an empty option set is the identity).
+    if config.presets_only && !written.is_identity() && !written.is_preset_only() {
+        return Err(Error::PresetsOnly);
+    }
     if let Some(signer) = &config.signer {
         signer.verify_path(&written, SIGNED_PATH, signature.as_deref())?;
     }
@@ -76,7 +98,7 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
     check_request(&spec, config.limits.max_output_side).map_err(TransformError::from)?;
     let accept = req.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     resolve_format(&mut spec, accept);
-    let out = run_transform(state, image, spec, "POST /_/transform").await?;
+    let out = run_transform(state, image, spec, "POST /_/transform", held).await?;
     let mime = out.format.mime();
     if json {
         let body = serde_json::json!({

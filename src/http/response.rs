@@ -42,6 +42,18 @@ pub(super) fn image(bytes: Bytes, content_type: &str, c: &Caching<'_>, timing: O
     cached(builder, c).body(Body::from(bytes)).unwrap_or_else(|_| fallback())
 }
 
+/// As [`image`], with a body that holds `reservation` until it has been sent.
+pub(super) fn image_held(
+    bytes: Bytes,
+    reservation: super::budget::Reservation,
+    content_type: &str,
+    c: &Caching<'_>,
+    timing: Option<&str>,
+) -> Response {
+    let (parts, _) = image(bytes.clone(), content_type, c, timing).into_parts();
+    Response::from_parts(parts, Body::new(super::budget::HeldBody::new(bytes, reservation)))
+}
+
 /// 304 for a matching `If-None-Match`.
 pub(super) fn not_modified(c: &Caching<'_>) -> Response {
     cached(Response::builder().status(StatusCode::NOT_MODIFIED), c)

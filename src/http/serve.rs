@@ -2,6 +2,7 @@
 //! source → transform off the runtime → store) → response. No pixels are touched here.
 
 use super::response::{self, Caching};
+use super::budget::Reservation;
 use super::AppState;
 use crate::cache::{Rendered, StoredResult};
 use crate::error::Error;
@@ -31,6 +32,8 @@ pub(super) async fn handle(State(state): State<AppState>, req: Request) -> Respo
         Err(e) => {
             if e.should_log() {
                 tracing::error!(path = %req.uri.path(), error = %e, "request failed");
+            } else if let Some(detail) = e.log_detail() {
+                tracing::info!(path = %req.uri.path(), %detail, "source refused");
             }
             response::error(&e)
         }
@@ -64,8 +67,7 @@ async fn endpoint(state: &AppState, path: &str) -> Result<Response, Error> {
     match path {
         "/_/health" => Ok(response::json(StatusCode::OK, serde_json::json!({ "status": "ok" }))),
         "/_/demo" if state.config.demo => {
-            let mut keys = state.source.list().await?;
-            keys.truncate(12);
+            let keys = state.source.list(Some(super::demo::KEYS)).await?;
             Ok(response::html(super::demo::page(&keys)))
         }
         _ => Err(Error::NoEndpoint),
@@ -79,12 +81,7 @@ fn authorize(state: &AppState, parsed: &ParsedRequest) -> Result<(), Error> {
     if parsed.spec.is_identity() {
         return Ok(());
     }
-    let preset_only = TransformSpec {
-        preset: parsed.spec.preset.clone(),
-        expires: parsed.spec.expires,
-        ..TransformSpec::default()
-    };
-    let is_preset = parsed.spec.preset.is_some() && parsed.spec == preset_only;
+    let is_preset = parsed.spec.is_preset_only();
     if state.config.presets_only && !is_preset {
         return Err(Error::PresetsOnly);
     }
@@ -97,9 +94,11 @@ fn authorize(state: &AppState, parsed: &ParsedRequest) -> Result<(), Error> {
     Ok(signer.verify(&parsed.spec, &parsed.key, parsed.signature.as_deref())?)
 }
 
-/// A strong ETag over what determines the bytes: the variant and the source's version.
-fn etag(variant: &str, source_etag: &str) -> String {
+/// A strong ETag over what determines the bytes: the key, the variant and the source's version.
+fn etag(key: &Key, variant: &str, source_etag: &str) -> String {
     let mut h = Sha256::new();
+    h.update(key.as_str().as_bytes());
+    h.update([0]);
     h.update(variant.as_bytes());
     h.update([0]);
     h.update(source_etag.as_bytes());
@@ -108,20 +107,27 @@ fn etag(variant: &str, source_etag: &str) -> String {
     format!("\"{hex}\"")
 }
 
-/// No options: the original bytes, untouched, if they are an image.
+/// No options: the original bytes, untouched, if they are an image. The bytes count against the
+/// memory budget until the client has them, so slow downloads of large originals cannot pile up.
 async fn original(
     state: &AppState,
     key: &Key,
     if_none_match: Option<&http::HeaderValue>,
 ) -> Result<Response, Error> {
-    let original = state.source.get(key, state.config.max_source_bytes).await?;
-    let mime = SourceFormat::sniff(&original.bytes)?.mime();
-    let tag = etag("", &original.etag);
+    let meta = state.source_version(key).await?;
+    let tag = etag(key, "", &meta.etag);
     let caching = Caching { etag: &tag, cache_control: &state.config.cache_control, vary_accept: false };
     if response::etag_matches(if_none_match, &tag) {
         return Ok(response::not_modified(&caching));
     }
-    Ok(response::image(original.bytes, mime, &caching, None))
+    let max = state.config.max_source_bytes;
+    if meta.len > max {
+        return Err(crate::source::SourceError::TooLarge(max).into());
+    }
+    let held = state.budget.reserve(meta.len, state.config.queue_wait).await?;
+    let original = state.source.get(key, max).await?;
+    let mime = SourceFormat::sniff(&original.bytes)?.mime();
+    Ok(response::image_held(original.bytes, held, mime, &caching, None))
 }
 
 async fn variant(
@@ -133,12 +139,13 @@ async fn variant(
     let ParsedRequest { key, spec: written, .. } = parsed;
     let mut spec = state.config.presets.expand(&written)?;
     spec.check_crop_coordinates()?;
-    transform::geometry::check_request(&spec, state.config.limits.max_output_side)
-        .map_err(TransformError::from)?;
+    let limits = &state.config.limits;
+    transform::geometry::check_request(&spec, limits.max_output_side).map_err(TransformError::from)?;
+    transform::geometry::check_box_pixels(&spec, limits.max_output_pixels).map_err(TransformError::from)?;
     let vary_accept = resolve_format(&mut spec, accept);
     let variant = variant_name(&written, spec.format);
     let meta = state.source_version(&key).await?;
-    let tag = etag(&variant, &meta.etag);
+    let tag = etag(&key, &variant, &meta.etag);
     let caching = Caching { etag: &tag, cache_control: &state.config.cache_control, vary_accept };
     if response::etag_matches(if_none_match, &tag) {
         return Ok(response::not_modified(&caching));
@@ -146,23 +153,35 @@ async fn variant(
     let cache_key = format!("{key}\n{variant}\n{}", meta.etag);
     let (rendered, fresh) = state
         .memory
-        .get_or_render(cache_key, render(state, &key, &variant, spec, &meta.etag))
+        .get_or_render(cache_key, render(state, &key, &variant, spec, &meta.etag, meta.len))
         .await
         .map_err(|e| (*e).clone())?;
     let timing = if fresh { rendered.server_timing.as_str() } else { "cache;desc=\"memory\"" };
     Ok(response::image(rendered.bytes.clone(), &rendered.content_type, &caching, Some(timing)))
 }
 
-/// Runs the pipeline off the async runtime, under the transform deadline.
+/// Runs the pipeline off the async runtime, under the transform deadline and within the memory
+/// budget: the estimate from the header and plan is reserved before the work starts (on top of
+/// `held`, what the caller already reserved for the source bytes) and held until it ends.
 pub(super) async fn run_transform(
     state: &AppState,
     bytes: bytes::Bytes,
     spec: TransformSpec,
     what: &str,
+    mut held: Reservation,
 ) -> Result<transform::Output, Error> {
     let limits = state.config.limits.clone();
+    let estimate = transform::assess(&bytes, &spec, &limits)?;
+    let more = estimate.memory.saturating_sub(held.num_permits() as u64 * 1024);
+    if more > 0 {
+        held.merge(state.budget.reserve(more, state.config.queue_wait).await?);
+    }
     let deadline = Instant::now() + state.config.transform_timeout;
-    run_guarded(state, what, move || transform::run(&bytes, &spec, &limits, deadline)).await
+    run_guarded(state, what, move || {
+        let _held_until_the_work_ends = held;
+        transform::run(&bytes, &spec, &limits, deadline)
+    })
+    .await
 }
 
 /// Runs CPU work in a transform slot on the blocking pool. Back-pressure: at most N at once; a
@@ -220,6 +239,7 @@ async fn render(
     variant: &str,
     spec: TransformSpec,
     etag: &str,
+    source_len: u64,
 ) -> Result<Rendered, Error> {
     let started = Instant::now();
     match state.store.get(key, variant).await {
@@ -232,10 +252,12 @@ async fn render(
         Err(e) => tracing::warn!(%key, error = %e, "result store read failed; transforming"),
     }
     let fetch_start = Instant::now();
-    let original = state.source.get(key, state.config.max_source_bytes).await?;
+    let max = state.config.max_source_bytes;
+    let held = state.budget.reserve(source_len.min(max), state.config.queue_wait).await?;
+    let original = state.source.get(key, max).await?;
     let fetch = fetch_start.elapsed();
     state.stats.transforms.fetch_add(1, Ordering::Relaxed);
-    let out = run_transform(state, original.bytes.clone(), spec, key.as_str()).await?;
+    let out = run_transform(state, original.bytes.clone(), spec, key.as_str(), held).await?;
     let bytes: bytes::Bytes = out.bytes.into();
     let content_type = out.format.mime().to_string();
     let stored =

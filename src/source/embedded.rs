@@ -52,8 +52,9 @@ impl Source for EmbeddedSource {
         Ok(Original { bytes: Bytes::from_static(b), etag: etag_of(b) })
     }
 
-    async fn list(&self) -> Result<Vec<Key>, SourceError> {
-        Ok(Self::keys().filter_map(|k| crate::spec::validate_key(k).ok()).collect())
+    async fn list(&self, limit: Option<usize>) -> Result<Vec<Key>, SourceError> {
+        let keys = Self::keys().filter_map(|k| crate::spec::validate_key(k).ok());
+        Ok(keys.take(limit.unwrap_or(usize::MAX)).collect())
     }
 
     fn describe(&self) -> String {

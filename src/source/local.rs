@@ -33,6 +33,8 @@ impl LocalSource {
         let path =
             tokio::fs::canonicalize(self.root.join(key.as_str())).await.map_err(|e| match e.kind() {
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => not_found(),
+                // A segment longer than the file system allows (255 bytes) names no file here.
+                io::ErrorKind::InvalidFilename => not_found(),
                 _ => SourceError::Unavailable(e.to_string()),
             })?;
         if !path.starts_with(&self.root) {
@@ -46,13 +48,18 @@ impl LocalSource {
     }
 }
 
+/// A file's version: size, modification time, and what copying cannot preserve — the inode's
+/// number and its change time (`cp -p`, `rsync -t` and `tar x` restore the mtime, never the ctime).
 fn etag_of(meta: &std::fs::Metadata) -> String {
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    format!("{:x}-{:x}", meta.len(), modified)
+    use std::os::unix::fs::MetadataExt;
+    let nanos = |secs: i64, nsecs: i64| (i128::from(secs) * 1_000_000_000 + i128::from(nsecs)) as u128;
+    format!(
+        "{:x}-{:x}-{:x}-{:x}",
+        meta.len(),
+        nanos(meta.mtime(), meta.mtime_nsec()),
+        nanos(meta.ctime(), meta.ctime_nsec()),
+        meta.ino()
+    )
 }
 
 #[async_trait]
@@ -67,25 +74,41 @@ impl Source for LocalSource {
         if meta.len() > max_bytes {
             return Err(SourceError::TooLarge(max_bytes));
         }
-        let file = tokio::fs::File::open(&path).await.map_err(|e| SourceError::Unavailable(e.to_string()))?;
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        // The cap holds even if the file grows between the stat and the read.
-        file.take(max_bytes + 1)
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(|e| SourceError::Unavailable(e.to_string()))?;
+        let mut file =
+            tokio::fs::File::open(&path).await.map_err(|e| SourceError::Unavailable(e.to_string()))?;
+        // Exactly the stated size (a growing Vec could double it, past the memory reserved for
+        // it), then one probe: the cap holds even if the file grows between the stat and the read.
+        let mut bytes = vec![0u8; meta.len() as usize];
+        let unavailable = |e: io::Error| SourceError::Unavailable(e.to_string());
+        let mut filled = 0;
+        while filled < bytes.len() {
+            match file.read(&mut bytes[filled..]).await.map_err(unavailable)? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        bytes.truncate(filled);
+        let mut probe = [0u8; 1];
+        if file.read(&mut probe).await.map_err(unavailable)? > 0 {
+            // It grew since the stat: read on, still under the cap.
+            bytes.push(probe[0]);
+            let rest = max_bytes.saturating_sub(bytes.len() as u64) + 1;
+            (&mut file).take(rest).read_to_end(&mut bytes).await.map_err(unavailable)?;
+        }
         if bytes.len() as u64 > max_bytes {
             return Err(SourceError::TooLarge(max_bytes));
         }
         Ok(Original { bytes: bytes.into(), etag: etag_of(&meta) })
     }
 
-    async fn list(&self) -> Result<Vec<Key>, SourceError> {
+    async fn list(&self, limit: Option<usize>) -> Result<Vec<Key>, SourceError> {
         let root = self.root.clone();
+        let limit = limit.unwrap_or(usize::MAX);
         let walk = move || {
             let mut keys = Vec::new();
             let mut dirs = vec![root.clone()];
-            while let Some(dir) = dirs.pop() {
+            // A bounded walk: it stops at the first `limit` keys found, not after the whole tree.
+            while let Some(dir) = dirs.pop().filter(|_| keys.len() < limit) {
                 for entry in std::fs::read_dir(&dir)? {
                     let entry = entry?;
                     let kind = entry.file_type()?;
@@ -102,6 +125,7 @@ impl Source for LocalSource {
                 }
             }
             keys.sort_by(|a: &Key, b| a.as_str().cmp(b.as_str()));
+            keys.truncate(limit);
             Ok::<_, io::Error>(keys)
         };
         tokio::task::spawn_blocking(walk)

@@ -53,8 +53,9 @@ pub trait Source: Send + Sync + 'static {
     async fn head(&self, key: &Key) -> Result<Meta, SourceError>;
     /// The bytes, refusing (and not finishing the read of) anything over `max_bytes`.
     async fn get(&self, key: &Key, max_bytes: u64) -> Result<Original, SourceError>;
-    /// Every key (for `pixflow warm`); keys that pixflow could not serve are left out.
-    async fn list(&self) -> Result<Vec<Key>, SourceError>;
+    /// Keys, sorted, at most `limit` of them when given (one listing page, one bounded walk):
+    /// every key for `pixflow warm`, a page for `/_/demo`. Keys pixflow could not serve are left out.
+    async fn list(&self, limit: Option<usize>) -> Result<Vec<Key>, SourceError>;
     /// A short description for logs.
     fn describe(&self) -> String;
 }

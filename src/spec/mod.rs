@@ -241,6 +241,14 @@ impl TransformSpec {
         TransformSpec { expires: None, ..self.clone() } == TransformSpec::default()
     }
 
+    /// True when the URL names one preset and nothing else (an expiry aside): what
+    /// `--presets-only` lets through.
+    pub fn is_preset_only(&self) -> bool {
+        let preset_only =
+            TransformSpec { preset: self.preset.clone(), expires: self.expires, ..TransformSpec::default() };
+        self.preset.is_some() && *self == preset_only
+    }
+
     /// The canonical tokens, sorted. `exp_` is included only when `with_expiry` (for signing).
     pub fn tokens(&self, with_expiry: bool) -> Vec<String> {
         let mut t = Vec::new();

@@ -149,7 +149,9 @@ impl Accumulator {
             ("e", Some("grayscale")) => self.set_gray(token, true),
             ("sharpen", None) => self.set_sharpen(token, None),
             ("sharpen", Some(v)) => self.set_sharpen(token, Some(v)),
-            ("o", Some(v)) => self.options_param(token, v, max_side),
+            // `o=` is a query parameter holding path tokens; it never nests, so the parser's stack
+            // depth is fixed whatever the input (a 20 KB `o_o_o_…` once overflowed it).
+            ("o", Some(_)) => Err(SpecError::bad(token, "options cannot nest: o= is only a query parameter")),
             (_, None) => Err(SpecError::new("unknown_option", token, "unknown option")),
             (_, Some(v)) => self.named(name, v, token, max_side),
         }

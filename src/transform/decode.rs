@@ -74,7 +74,8 @@ pub struct Header {
     pub orientation: u8,
     /// Embedded ICC profile.
     pub icc: Option<Vec<u8>>,
-    /// A CMYK/YCCK JPEG, which libjpeg-turbo will not turn into RGB.
+    /// A JPEG for the `image` crate's decoder rather than libjpeg-turbo: CMYK/YCCK (which
+    /// libjpeg-turbo will not turn into RGB), or a header libjpeg-turbo refuses.
     pub cmyk: bool,
     /// Whether the pixel layout has an alpha channel.
     pub alpha: bool,
@@ -88,12 +89,24 @@ pub struct Decoded {
     pub header: Header,
 }
 
+/// Runs a decoder step. A panic inside a decoder is that file's fault as far as the client can
+/// tell (422, DESIGN §3), and a decoder bug as far as the log is concerned; the process, the
+/// transform slot and other requests are unharmed.
+pub fn guarded<T>(step: &str, f: impl FnOnce() -> Result<T, TransformError>) -> Result<T, TransformError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        tracing::error!(step, "a decoder panicked on this file (a decoder bug; answered 422)");
+        Err(TransformError::Corrupt(format!("the {step} panicked")))
+    })
+}
+
 /// Reads the header and checks the pixel limit.
 pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformError> {
     let format = SourceFormat::sniff(bytes)?;
-    let header = if format == SourceFormat::Jpeg {
-        let mut d = turbojpeg::Decompressor::new().map_err(internal)?;
-        let h = d.read_header(bytes).map_err(|e| TransformError::Corrupt(format!("JPEG header: {e}")))?;
+    let turbo_header = match format {
+        SourceFormat::Jpeg => Some(turbojpeg::Decompressor::new().map_err(internal)?.read_header(bytes)),
+        _ => None,
+    };
+    let header = if let Some(Ok(h)) = turbo_header {
         let (icc, exif) = jpeg_segments(bytes);
         Header {
             format,
@@ -104,6 +117,17 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             cmyk: matches!(h.colorspace, turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK),
             alpha: false,
         }
+    } else if let Some(Err(e)) = turbo_header {
+        // A header libjpeg-turbo refuses (an ICC marker after SOF, an APP14 cut short) may still
+        // be one the `image` crate's more lenient decoder reads, as browsers would.
+        tracing::info!(error = %e, "libjpeg-turbo refused the JPEG header; trying the image crate");
+        let mut decoder = image_decoder(bytes, format, limits)
+            .map_err(|_| TransformError::Corrupt(format!("JPEG header: {e}")))?;
+        let (width, height) = decoder.dimensions();
+        let (icc, exif) = jpeg_segments(bytes);
+        let icc = icc.or_else(|| decoder.icc_profile().ok().flatten());
+        let orientation = exif.map_or(1, exif_orientation);
+        Header { format, width, height, orientation, icc, cmyk: true, alpha: false }
     } else {
         let mut decoder = image_decoder(bytes, format, limits)?;
         let (width, height) = decoder.dimensions();
@@ -166,7 +190,14 @@ pub fn decode(
             // At 1/8 scale a progressive file needs only its DC scans.
             match (scale_eighths == 1).then(|| super::dc_only::decode(bytes, gray)).flatten() {
                 Some(image) => image,
-                None => decode_turbo(bytes, scale_eighths, gray)?,
+                None => match decode_turbo(bytes, scale_eighths, gray) {
+                    Ok(image) => image,
+                    // The header read, the data did not: the image crate may read what is there.
+                    Err(e @ TransformError::Corrupt(_)) => decode_with_image(bytes, header.format, limits)
+                        .map(|img| fit_scale(img, scale_eighths))
+                        .map_err(|_| e)?,
+                    Err(e) => return Err(e),
+                },
             }
         }
         f => decode_with_image(bytes, f, limits)?,
@@ -190,7 +221,15 @@ pub fn decode_turbo(bytes: &[u8], scale_eighths: u8, gray: bool) -> Result<Dynam
         height: h.height,
         format,
     };
-    d.decompress(bytes, out).map_err(|e| TransformError::Corrupt(format!("JPEG data: {e}")))?;
+    match d.decompress(bytes, out) {
+        Ok(()) => {}
+        // libjpeg-turbo reports a warning (extraneous bytes before a marker, a premature end of
+        // data) after decoding all it could; browsers show that image, and so does pixflow.
+        Err(turbojpeg::Error::TurboJpegError(m)) if is_libjpeg_warning(&m) => {
+            tracing::info!(warning = %m, "libjpeg-turbo warning; the decoded image is used");
+        }
+        Err(e) => return Err(TransformError::Corrupt(format!("JPEG data: {e}"))),
+    }
     let (w, hh) = (h.width as u32, h.height as u32);
     let img = if gray {
         image::GrayImage::from_raw(w, hh, pixels).map(DynamicImage::ImageLuma8)
@@ -198,6 +237,21 @@ pub fn decode_turbo(bytes: &[u8], scale_eighths: u8, gray: bool) -> Result<Dynam
         image::RgbImage::from_raw(w, hh, pixels).map(DynamicImage::ImageRgb8)
     };
     img.ok_or_else(|| internal("JPEG buffer size"))
+}
+
+/// libjpeg's warning messages (jerror.h, the JWRN_ codes): the decoder went on to the end.
+fn is_libjpeg_warning(message: &str) -> bool {
+    const WARNINGS: &[&str] = &[
+        "Corrupt JPEG data",
+        "Premature end of JPEG file",
+        "Invalid SOS parameters for sequential JPEG",
+        "Inconsistent progression sequence",
+        "Unknown Adobe color transform code",
+        "Warning: unknown JFIF revision",
+        "Warning: thumbnail image size",
+        "Application transferred too many scanlines",
+    ];
+    WARNINGS.iter().any(|w| message.contains(w))
 }
 
 fn decode_with_image(
@@ -208,6 +262,17 @@ fn decode_with_image(
     let decoder = image_decoder(bytes, format, limits)?;
     let img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     Ok(to_8bit(img))
+}
+
+/// A full-size fallback decode, reduced to the DCT scale the plan expects (a box average, as the
+/// DCT-domain scale is).
+fn fit_scale(img: DynamicImage, scale_eighths: u8) -> DynamicImage {
+    if scale_eighths >= 8 {
+        return img;
+    }
+    let s = u32::from(scale_eighths);
+    let (w, h) = ((img.width() * s).div_ceil(8), (img.height() * s).div_ceil(8));
+    img.resize_exact(w, h, image::imageops::FilterType::Triangle)
 }
 
 /// Narrows any decoded image to one of the four 8-bit layouts the pipeline handles.
@@ -229,7 +294,10 @@ fn decode_error(e: image::ImageError) -> TransformError {
         image::ImageError::Limits(l) => {
             TransformError::OverLimit(format!("decoding would exceed a limit: {l}"))
         }
-        image::ImageError::Unsupported(u) => TransformError::Unsupported(u.to_string()),
+        image::ImageError::Unsupported(u) => {
+            tracing::info!(detail = %u, "a decoder refused a feature of the source");
+            TransformError::Unsupported("the source uses an image feature that pixflow does not decode".into())
+        }
         other => TransformError::Corrupt(other.to_string()),
     }
 }
@@ -257,8 +325,14 @@ fn exif_orientation(tiff: &[u8]) -> u8 {
     let Ok(exif) = exif::Reader::new().read_raw(tiff.to_vec()) else {
         return 1;
     };
+    // Some writers store the tag as SLONG or SSHORT instead of SHORT; browsers honour it anyway.
+    let value = |f: &exif::Field| match &f.value {
+        exif::Value::SLong(v) => v.first().map(|&n| i64::from(n)),
+        exif::Value::SShort(v) => v.first().map(|&n| i64::from(n)),
+        other => other.get_uint(0).map(i64::from),
+    };
     exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
-        .and_then(|f| f.value.get_uint(0))
+        .and_then(value)
         .filter(|v| (1..=8).contains(v))
         .map_or(1, |v| v as u8)
 }

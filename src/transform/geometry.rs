@@ -65,6 +65,44 @@ pub enum GeometryError {
     /// `x_`/`y_` lie outside the image.
     #[error("{0} lies outside the {1}x{2} image")]
     OutsideImage(&'static str, u32, u32),
+    /// The result would have more pixels than the output limit.
+    #[error("the result would be {0}x{1} px, over the limit of {2} output pixels (--max-output-mp)")]
+    TooManyOutputPixels(u32, u32, u64),
+    /// The source would be enlarged more than allowed (factor and limit, in hundredths).
+    #[error("the result would enlarge the source {:.1} times, over the {} times limit (--max-upscale)", *.0 as f64 / 100.0, *.1 as f64 / 100.0)]
+    Enlargement(u64, u64),
+}
+
+/// Refuses a plan over the output pixel limit or enlarging the source more than `max_upscale`
+/// per side (a 100 × 100 source cannot be blown up to 8192 × 8192).
+pub fn check_plan_limits(plan: &Plan, max_output_pixels: u64, max_upscale: f64) -> Result<(), GeometryError> {
+    let (w, h) = plan.output();
+    if u64::from(w) * u64::from(h) > max_output_pixels {
+        return Err(GeometryError::TooManyOutputPixels(w, h, max_output_pixels));
+    }
+    let factor = f64::max(
+        f64::from(plan.scaled.0) / f64::from(plan.region.width),
+        f64::from(plan.scaled.1) / f64::from(plan.region.height),
+    );
+    if factor > max_upscale {
+        return Err(GeometryError::Enlargement((factor * 100.0).round() as u64, (max_upscale * 100.0) as u64));
+    }
+    Ok(())
+}
+
+/// Refuses, before the source is fetched, a box that the result fills exactly (fill, pad, scale)
+/// when it is over the output pixel limit.
+pub fn check_box_pixels(spec: &TransformSpec, max_output_pixels: u64) -> Result<(), GeometryError> {
+    let exact = matches!(
+        spec.mode,
+        Some(ResizeMode::Fill | ResizeMode::Pad | ResizeMode::LPad | ResizeMode::Scale)
+    );
+    match requested_box(spec) {
+        (Some(w), Some(h)) if exact && u64::from(w) * u64::from(h) > max_output_pixels => {
+            Err(GeometryError::TooManyOutputPixels(w, h, max_output_pixels))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `round(a / b)`, half away from zero, for non-negative values.

@@ -4,6 +4,7 @@
 
 mod canvas;
 mod color;
+pub mod cost;
 pub mod dc_only;
 pub mod decode;
 mod effects;
@@ -30,13 +31,48 @@ pub struct Limits {
     pub max_source_pixels: u64,
     /// Largest output side in pixels.
     pub max_output_side: u32,
+    /// Largest output in pixels (width × height).
+    pub max_output_pixels: u64,
+    /// Largest enlargement of the source, per side (2.0 doubles it).
+    pub max_upscale: f64,
+    /// Largest estimated CPU cost of one transform, in cost units (≈ ms of one core).
+    pub max_cost: u64,
+    /// Largest estimated memory of one transform, in bytes (the whole memory budget).
+    pub max_memory: u64,
     /// Largest encoded output in bytes.
     pub max_output_bytes: u64,
 }
 
+/// The defaults of [`Limits`], which the flags use too.
+pub mod limit_defaults {
+    /// `--max-source-mp`.
+    pub const MAX_SOURCE_MP: f64 = 50.0;
+    /// `--max-output-side`.
+    pub const MAX_OUTPUT_SIDE: u32 = 8192;
+    /// `--max-output-mp`: an 8192 × 4096 panorama fits.
+    pub const MAX_OUTPUT_MP: f64 = 40.0;
+    /// `--max-upscale`.
+    pub const MAX_UPSCALE: f64 = 8.0;
+    /// `--max-cost`: about 8 s of one core.
+    pub const MAX_COST: u64 = 8_000;
+    /// `--max-memory-mb` off Lambda.
+    pub const MAX_MEMORY_MB: u64 = 1024;
+    /// `--max-output-mb`.
+    pub const MAX_OUTPUT_MB: f64 = 50.0;
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_source_pixels: 50_000_000, max_output_side: 8192, max_output_bytes: 50 << 20 }
+        use limit_defaults::*;
+        Limits {
+            max_source_pixels: (MAX_SOURCE_MP * 1e6) as u64,
+            max_output_side: MAX_OUTPUT_SIDE,
+            max_output_pixels: (MAX_OUTPUT_MP * 1e6) as u64,
+            max_upscale: MAX_UPSCALE,
+            max_cost: MAX_COST,
+            max_memory: MAX_MEMORY_MB << 20,
+            max_output_bytes: (MAX_OUTPUT_MB * 1e6) as u64,
+        }
     }
 }
 
@@ -55,6 +91,9 @@ pub enum TransformError {
     /// Over another size limit (413).
     #[error("{0}")]
     OverLimit(String),
+    /// Over the CPU or memory budget, estimated before decoding (413).
+    #[error("{0}")]
+    OverBudget(String),
     /// The options cannot apply to this source (400).
     #[error(transparent)]
     Geometry(#[from] GeometryError),
@@ -109,7 +148,7 @@ pub fn run(
 ) -> Result<Output, TransformError> {
     let started = Instant::now();
     if spec.format == Some(Format::Json) {
-        let meta = metadata::describe(bytes, spec, limits)?;
+        let meta = decode::guarded("header reader", || metadata::describe(bytes, spec, limits))?;
         let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
         let timings = Timings { decode: started.elapsed(), ..Timings::default() };
         return Ok(Output {
@@ -121,15 +160,13 @@ pub fn run(
         });
     }
     let (header, displayed, plan) = planned(bytes, spec, limits)?;
-    let eighths = if header.format == SourceFormat::Jpeg { dct_scale(&plan) } else { 8 };
-    let png_factor = match header.format {
-        SourceFormat::Png => shrink_png::factor((plan.region.width, plan.region.height), plan.scaled),
-        _ => 1,
-    };
+    let (eighths, png_factor) = shrink_on_load(&header, &plan);
+    within_budget(&header, bytes.len(), &plan, spec, limits)?;
     check(deadline)?;
 
     let (exif, source_format) = (header.orientation, header.format);
-    let decoded = decode::decode(bytes, header, eighths, png_factor, spec.gray, limits)?;
+    let decoded =
+        decode::guarded("decoder", || decode::decode(bytes, header, eighths, png_factor, spec.gray, limits))?;
     let decoded_at = Instant::now();
     let icc = decoded.header.icc;
     let mut img = orient::orient(decoded.image, exif, spec);
@@ -149,7 +186,7 @@ pub fn run(
             width: f64::from(r.width) * fx,
             height: f64::from(r.height) * fy,
         };
-        img = resize::resize(&img, region, plan.scaled)?;
+        img = resize::resize(&img, region, plan.scaled, deadline)?;
     }
     // Colour management after the resize, as libvips' thumbnail does: far fewer pixels to convert.
     img = color::to_srgb(img, icc.as_deref());
@@ -158,7 +195,7 @@ pub fn run(
     }
     check(deadline)?;
 
-    img = effects::apply(img, spec);
+    img = effects::apply(img, spec, deadline)?;
     let bg = spec.background.unwrap_or(Rgb::WHITE);
     if let Some(c) = plan.canvas {
         img = canvas::pad(img, c.width, c.height, c.left, c.top, bg);
@@ -192,16 +229,65 @@ pub fn run(
     Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
 }
 
-/// The header (limits checked), the displayed size (after EXIF orientation) and the geometry plan.
+/// The header (limits checked), the displayed size (after EXIF orientation) and the geometry plan
+/// (output and enlargement limits checked).
 fn planned(
     bytes: &[u8],
     spec: &TransformSpec,
     limits: &Limits,
 ) -> Result<(Header, (u32, u32), geometry::Plan), TransformError> {
-    let header = read_header(bytes, limits)?;
+    let header = decode::guarded("header reader", || read_header(bytes, limits))?;
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
     let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
+    geometry::check_plan_limits(&plan, limits.max_output_pixels, limits.max_upscale)?;
     Ok((header, displayed, plan))
+}
+
+/// The JPEG DCT scale (eighths) and the PNG box factor the decode will use.
+fn shrink_on_load(header: &Header, plan: &geometry::Plan) -> (u8, u32) {
+    match header.format {
+        SourceFormat::Jpeg => (dct_scale(plan), 1),
+        SourceFormat::Png => (8, shrink_png::factor((plan.region.width, plan.region.height), plan.scaled)),
+        _ => (8, 1),
+    }
+}
+
+/// The cost and memory estimate of `spec` on the source `bytes`, read from the header and the
+/// plan alone; over [`Limits::max_cost`] or [`Limits::max_memory`] it is a 413 naming the limit.
+pub fn assess(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<cost::Estimate, TransformError> {
+    if spec.format == Some(Format::Json) {
+        return Ok(cost::Estimate { cost: 1, memory: bytes.len() as u64 + (1 << 20) });
+    }
+    let (header, _, plan) = planned(bytes, spec, limits)?;
+    within_budget(&header, bytes.len(), &plan, spec, limits)
+}
+
+fn within_budget(
+    header: &Header,
+    source_bytes: usize,
+    plan: &geometry::Plan,
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<cost::Estimate, TransformError> {
+    let (eighths, png_factor) = shrink_on_load(header, plan);
+    let shrink = |v: u32| (u64::from(v) * u64::from(eighths)).div_ceil(8).div_ceil(u64::from(png_factor)) as u32;
+    let decoded = (shrink(header.width), shrink(header.height));
+    let format = format::output_format(spec.format, header.format, header.alpha);
+    let e = cost::estimate(header, source_bytes, decoded, plan, spec, format);
+    if e.cost > limits.max_cost {
+        return Err(TransformError::OverBudget(format!(
+            "this transform would cost about {} units (≈ ms of CPU), over the budget of {} (--max-cost)",
+            e.cost, limits.max_cost
+        )));
+    }
+    if e.memory > limits.max_memory {
+        return Err(TransformError::OverBudget(format!(
+            "this transform would need about {} MB, over the memory budget of {} MB (--max-memory-mb)",
+            e.memory >> 20,
+            limits.max_memory >> 20
+        )));
+    }
+    Ok(e)
 }
 
 /// The URL's quality, or the format's default.

@@ -1,9 +1,15 @@
 //! Scaling with the SIMD resizer: a (fractional) source region to an exact size, Lanczos3,
-//! with alpha premultiplied so transparent pixels do not bleed colour.
+//! with alpha premultiplied so transparent pixels do not bleed colour. Large outputs are made in
+//! bands of rows with a deadline check between bands, so a cancelled request stops within one
+//! band; the resizer reads filter support outside its crop box, so bands match one whole pass.
 
 use super::TransformError;
-use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{images::Image, FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::DynamicImage;
+use std::time::Instant;
+
+/// Output pixels per band: a few milliseconds of work each.
+const BAND_PIXELS: u64 = 1 << 20;
 
 /// A region in the pixels of `img`, possibly fractional after DCT scaling.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +29,7 @@ pub(super) fn resize(
     img: &DynamicImage,
     region: Region,
     size: (u32, u32),
+    deadline: Instant,
 ) -> Result<DynamicImage, TransformError> {
     let (pixel_type, channels) = match img {
         DynamicImage::ImageLuma8(_) => (PixelType::U8, 1),
@@ -31,18 +38,48 @@ pub(super) fn resize(
         DynamicImage::ImageRgba8(_) => (PixelType::U8x4, 4),
         _ => return Err(TransformError::Internal("resize expects 8-bit pixels".into())),
     };
+    let internal = |e: &dyn std::fmt::Display| TransformError::Internal(e.to_string());
     let src = fast_image_resize::images::ImageRef::new(img.width(), img.height(), img.as_bytes(), pixel_type)
-        .map_err(|e| TransformError::Internal(e.to_string()))?;
-    let mut dst = Image::new(size.0, size.1, pixel_type);
+        .map_err(|e| internal(&e))?;
+    // Alpha is premultiplied once for all bands (the resizer would redo it for every band).
+    let alpha = channels % 2 == 0;
+    let premultiplied = match alpha {
+        true => {
+            let mut p = Image::new(img.width(), img.height(), pixel_type);
+            MulDiv::default().multiply_alpha(&src, &mut p).map_err(|e| internal(&e))?;
+            Some(p)
+        }
+        false => None,
+    };
     // Scaling the region by decoded/full size can overshoot the edge by a rounding error.
     let (x, y) = (region.x.min(f64::from(img.width())), region.y.min(f64::from(img.height())));
     let width = region.width.min(f64::from(img.width()) - x);
     let height = region.height.min(f64::from(img.height()) - y);
-    let options = ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .crop(x, y, width, height);
-    Resizer::new().resize(&src, &mut dst, &options).map_err(|e| TransformError::Internal(e.to_string()))?;
-    let (w, h, buf) = (size.0, size.1, dst.into_vec());
+    let rows_per_band = (BAND_PIXELS / u64::from(size.0.max(1))).max(16).min(u64::from(size.1.max(1))) as u32;
+    let row_bytes = size.0 as usize * channels;
+    let mut buf = vec![0u8; row_bytes * size.1 as usize];
+    let mut resizer = Resizer::new();
+    for (band, out) in buf.chunks_mut(row_bytes * rows_per_band as usize).enumerate() {
+        super::check(deadline)?;
+        let first = band as u32 * rows_per_band;
+        let rows = (out.len() / row_bytes) as u32;
+        let scale = height / f64::from(size.1);
+        let options = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+            .use_alpha(false)
+            .crop(x, y + f64::from(first) * scale, width, f64::from(rows) * scale);
+        let mut dst = fast_image_resize::images::Image::from_slice_u8(size.0, rows, out, pixel_type)
+            .map_err(|e| internal(&e))?;
+        match &premultiplied {
+            Some(p) => resizer.resize(p, &mut dst, &options),
+            None => resizer.resize(&src, &mut dst, &options),
+        }
+        .map_err(|e| internal(&e))?;
+        if alpha {
+            MulDiv::default().divide_alpha_inplace(&mut dst).map_err(|e| internal(&e))?;
+        }
+    }
+    let (w, h) = (size.0, size.1);
     debug_assert_eq!(buf.len(), (w * h) as usize * channels);
     let out = match channels {
         1 => image::GrayImage::from_raw(w, h, buf).map(DynamicImage::ImageLuma8),

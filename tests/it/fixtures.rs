@@ -198,6 +198,8 @@ fn write_all(dir: &Path) {
     put("alpha.png", &encode(&DynamicImage::ImageRgba8(alpha), ImageFormat::Png));
     let jpeg = encode(&big, ImageFormat::Jpeg);
     put("truncated.jpg", &jpeg[..jpeg.len() / 3]);
+    // Cut inside the header, before any frame: nothing a browser could show.
+    put("cut-header.jpg", &jpeg[..120]);
     put("huge.png", &png_claiming(20_000, 20_000));
     let red = DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 32, Rgb(RED)));
     put("icc_swapped.jpg", &jpeg_with_icc(&red, &swapped_primaries_icc()));

@@ -194,8 +194,10 @@ async fn not_an_image_is_415_and_corrupt_is_422() {
     );
     assert_eq!(get(&s, "/text.jpg").await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(get(&s, "/w_50/empty.jpg").await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let (status, body, _) = error_of(&s, "/w_50/truncated.jpg").await;
+    let (status, body, _) = error_of(&s, "/w_50/cut-header.jpg").await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("corrupt_image")));
+    // A JPEG whose data ends early decodes as far as it goes, as browsers show it.
+    assert_eq!(get(&s, "/w_50/truncated.jpg").await.status, StatusCode::OK);
 }
 
 #[tokio::test]

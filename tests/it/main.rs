@@ -10,10 +10,13 @@ mod dc_only;
 mod faults;
 mod fixtures;
 mod geometry;
+mod hardening;
 mod hostile;
 mod http_semantics;
 mod lambda;
+mod regression;
 mod s3;
+mod server_limits;
 mod uploads;
 mod vectors;
 

@@ -86,7 +86,7 @@ async fn uploads_meet_the_same_limits_and_errors() {
         post(&s, "/_/transform/w_50", "image/png", b"not a png".to_vec(), &[]).await.status,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
-    let truncated = std::fs::read(fixtures::dir().join("truncated.jpg")).unwrap();
+    let truncated = std::fs::read(fixtures::dir().join("cut-header.jpg")).unwrap();
     assert_eq!(
         post(&s, "/_/transform/w_50", "image/jpeg", truncated, &[]).await.status,
         StatusCode::UNPROCESSABLE_ENTITY

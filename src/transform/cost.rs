@@ -1,0 +1,92 @@
+//! What a request will cost, from the header and the plan alone, before any pixel is decoded:
+//! CPU work (in cost units, about one millisecond of one core on the reference machine in
+//! BENCHMARKS.md) and peak memory (bytes). Over the budget is a 413 naming the limit, so one URL
+//! cannot hold a core or a gigabyte; the weights are deliberately on the high side.
+
+use super::decode::{Header, SourceFormat};
+use super::geometry::Plan;
+use crate::spec::{Format, TransformSpec};
+
+/// The estimate for one transform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Estimate {
+    /// CPU work, in cost units (≈ ms of one core).
+    pub cost: u64,
+    /// Peak memory of the transform, in bytes (the source bytes included).
+    pub memory: u64,
+}
+
+/// Nanoseconds per decoded pixel.
+fn decode_ns(format: SourceFormat) -> f64 {
+    match format {
+        SourceFormat::Jpeg => 6.0,
+        SourceFormat::Png | SourceFormat::Gif | SourceFormat::Webp => 15.0,
+        SourceFormat::Bmp | SourceFormat::Tiff => 10.0,
+    }
+}
+
+/// Nanoseconds per encoded pixel, and working bytes per pixel inside the encoder.
+fn encode_weights(format: Format) -> (f64, f64) {
+    match format {
+        Format::Jpeg | Format::Auto => (10.0, 4.0),
+        Format::Png => (40.0, 8.0),
+        Format::Gif => (60.0, 8.0),
+        Format::Webp => (80.0, 12.0),
+        Format::Avif => (600.0, 24.0),
+        Format::Json => (0.0, 0.0),
+    }
+}
+
+/// Taps of the separable gaussian the `image` crate uses for `sigma` (its own kernel size rule).
+pub(super) fn gaussian_radius(sigma: f64) -> u32 {
+    let size = ((((sigma - 0.8) / 0.3) + 1.0) * 2.0 + 1.0).max(3.0) as u32;
+    (size | 1) / 2
+}
+
+/// Estimates `plan` on a source with `header`, decoded at `decoded` pixels (after shrink-on-load),
+/// written as `format`.
+pub fn estimate(
+    header: &Header,
+    source_bytes: usize,
+    decoded: (u32, u32),
+    plan: &Plan,
+    spec: &TransformSpec,
+    format: Format,
+) -> Estimate {
+    let px = |(w, h): (u32, u32)| u64::from(w) as f64 * u64::from(h) as f64;
+    let decoded_px = px(decoded);
+    let scaled_px = px(plan.scaled);
+    let out_px = px(plan.output());
+    let channels = if header.alpha { 4.0 } else { 3.0 };
+    // The resizer's two passes read the decoded region and write the scaled size.
+    let resize_ns = if plan.resizes() { 3.0 * (decoded_px + scaled_px) } else { 0.0 };
+    let blur_ns = |sigma: f64| out_px * channels * 2.0 * f64::from(2 * gaussian_radius(sigma) + 1) * 0.35;
+    let effects_ns = spec.blur.map_or(0.0, |s| blur_ns(s.get()))
+        + spec.sharpen.map_or(0.0, |s| blur_ns(s.get()) + out_px * 5.0);
+    let colour_ns = if header.icc.is_some() { out_px * 15.0 } else { 0.0 };
+    let (encode_ns, encode_bytes) = encode_weights(format);
+    let total_ns = decoded_px * decode_ns(header.format)
+        + resize_ns
+        + effects_ns
+        + colour_ns
+        + out_px * encode_ns;
+    // Decoders other than libjpeg-turbo may hold 16-bit samples and a second copy while narrowing.
+    let decoded_bytes = decoded_px * if header.format == SourceFormat::Jpeg { channels } else { 16.0 };
+    // The scaled image, one effect's output beside it, the padded canvas, and the encoder's state.
+    let working = scaled_px * channels * 2.0 + out_px * (channels + encode_bytes);
+    let memory = source_bytes as f64 + decoded_bytes + working + f64::from(8u32 << 20);
+    Estimate { cost: (total_ns / 1e6).ceil() as u64, memory: memory.ceil() as u64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_radius_matches_the_kernel_rule_of_the_image_crate() {
+        // image 0.25: size = ((sigma - 0.8) / 0.3 + 1) * 2 + 1, at least 3, made odd.
+        assert_eq!(gaussian_radius(0.3), 1);
+        assert_eq!(gaussian_radius(1.0), 2);
+        assert_eq!(gaussian_radius(100.0), 332);
+    }
+}
