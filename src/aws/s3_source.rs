@@ -99,7 +99,8 @@ impl Source for S3Source {
     }
 
     async fn list(&self, limit: Option<usize>) -> Result<Vec<Key>, SourceError> {
-        let mut request = self.client.list_objects_v2().bucket(&self.location.bucket).prefix(&self.location.prefix);
+        let mut request =
+            self.client.list_objects_v2().bucket(&self.location.bucket).prefix(&self.location.prefix);
         if let Some(n) = limit {
             // One page: ListObjectsV2 returns keys in order, so this is the first `n`.
             request = request.max_keys(n.clamp(1, 1000) as i32);

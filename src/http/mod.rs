@@ -64,7 +64,16 @@ impl AppState {
         });
         let permits = Arc::new(tokio::sync::Semaphore::new(config.max_transforms.max(1)));
         let budget = budget::MemoryBudget::new(config.limits.max_memory);
-        AppState { config: Arc::new(config), source, store, memory, stats: Arc::default(), versions, permits, budget }
+        AppState {
+            config: Arc::new(config),
+            source,
+            store,
+            memory,
+            stats: Arc::default(),
+            versions,
+            permits,
+            budget,
+        }
     }
 
     /// The state the configuration describes; clients are built here, once.

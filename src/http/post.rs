@@ -60,17 +60,14 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
     let body = axum::body::to_bytes(body, max_body as usize).await.map_err(|_| SourceError::TooLarge(max))?;
     let path_options = req.uri.path().strip_prefix("/_/transform").unwrap_or("").trim_start_matches('/');
     let (json, image, options) = if is_json {
-        let parsed: JsonBody = serde_json::from_slice(&body)
-            .map_err(|e| {
-                tracing::info!(error = %e, "POST body is not the expected JSON");
-                Error::BadBody("the JSON body must be {\"image\": base64, \"options\": \"…\"}".into())
-            })?;
-        let image = base64::engine::general_purpose::STANDARD
-            .decode(parsed.image.trim())
-            .map_err(|e| {
-                tracing::info!(error = %e, "POST image is not base64");
-                Error::BadBody("`image` must be standard base64".into())
-            })?;
+        let parsed: JsonBody = serde_json::from_slice(&body).map_err(|e| {
+            tracing::info!(error = %e, "POST body is not the expected JSON");
+            Error::BadBody("the JSON body must be {\"image\": base64, \"options\": \"…\"}".into())
+        })?;
+        let image = base64::engine::general_purpose::STANDARD.decode(parsed.image.trim()).map_err(|e| {
+            tracing::info!(error = %e, "POST image is not base64");
+            Error::BadBody("`image` must be standard base64".into())
+        })?;
         let options = if parsed.options.is_empty() { path_options.to_string() } else { parsed.options };
         (true, bytes::Bytes::from(image), options)
     } else if content_type.starts_with("image/") {

@@ -1,8 +1,8 @@
 //! One request, start to end: parse → sign check → cache key → memory cache (result store →
 //! source → transform off the runtime → store) → response. No pixels are touched here.
 
-use super::response::{self, Caching};
 use super::budget::Reservation;
+use super::response::{self, Caching};
 use super::AppState;
 use crate::cache::{Rendered, StoredResult};
 use crate::error::Error;

@@ -43,7 +43,8 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
             }
         };
         let _ = stream.set_nodelay(true);
-        let (router, header_timeout, idle) = (router.clone(), config.header_read_timeout, config.idle_timeout);
+        let (router, header_timeout, idle) =
+            (router.clone(), config.header_read_timeout, config.idle_timeout);
         tokio::spawn(async move {
             let _held_while_open = permit;
             connection(stream, router, header_timeout, idle).await;
@@ -53,14 +54,20 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
 
 /// One HTTP/1.1 connection: hyper's header-read timer, plus a watchdog that closes it once no
 /// request has been in flight for `idle`.
-async fn connection(stream: tokio::net::TcpStream, router: axum::Router, header_timeout: Duration, idle: Duration) {
+async fn connection(
+    stream: tokio::net::TcpStream,
+    router: axum::Router,
+    header_timeout: Duration,
+    idle: Duration,
+) {
     let started = Instant::now();
     let in_flight = Arc::new(AtomicUsize::new(0));
     let last_active_ms = Arc::new(AtomicU64::new(0));
     let tracked = {
         let (in_flight, last_active_ms) = (in_flight.clone(), last_active_ms.clone());
         tower::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-            let (router, in_flight, last_active_ms) = (router.clone(), in_flight.clone(), last_active_ms.clone());
+            let (router, in_flight, last_active_ms) =
+                (router.clone(), in_flight.clone(), last_active_ms.clone());
             in_flight.fetch_add(1, Ordering::SeqCst);
             async move {
                 let resp = tower::ServiceExt::oneshot(router, req.map(axum::body::Body::new)).await;
@@ -72,7 +79,8 @@ async fn connection(stream: tokio::net::TcpStream, router: axum::Router, header_
     };
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(Some(header_timeout)).keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(tracked));
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(tracked));
     tokio::pin!(conn);
     let mut closing = false;
     loop {

@@ -65,11 +65,8 @@ pub fn estimate(
         + spec.sharpen.map_or(0.0, |s| blur_ns(s.get()) + out_px * 5.0);
     let colour_ns = if header.icc.is_some() { out_px * 15.0 } else { 0.0 };
     let (encode_ns, encode_bytes) = encode_weights(format);
-    let total_ns = decoded_px * decode_ns(header.format)
-        + resize_ns
-        + effects_ns
-        + colour_ns
-        + out_px * encode_ns;
+    let total_ns =
+        decoded_px * decode_ns(header.format) + resize_ns + effects_ns + colour_ns + out_px * encode_ns;
     // Decoders other than libjpeg-turbo may hold 16-bit samples and a second copy while narrowing.
     let decoded_bytes = decoded_px * if header.format == SourceFormat::Jpeg { channels } else { 16.0 };
     // The scaled image, one effect's output beside it, the padded canvas, and the encoder's state.

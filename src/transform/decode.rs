@@ -296,7 +296,9 @@ fn decode_error(e: image::ImageError) -> TransformError {
         }
         image::ImageError::Unsupported(u) => {
             tracing::info!(detail = %u, "a decoder refused a feature of the source");
-            TransformError::Unsupported("the source uses an image feature that pixflow does not decode".into())
+            TransformError::Unsupported(
+                "the source uses an image feature that pixflow does not decode".into(),
+            )
         }
         other => TransformError::Corrupt(other.to_string()),
     }

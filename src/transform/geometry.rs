@@ -85,7 +85,10 @@ pub fn check_plan_limits(plan: &Plan, max_output_pixels: u64, max_upscale: f64) 
         f64::from(plan.scaled.1) / f64::from(plan.region.height),
     );
     if factor > max_upscale {
-        return Err(GeometryError::Enlargement((factor * 100.0).round() as u64, (max_upscale * 100.0) as u64));
+        return Err(GeometryError::Enlargement(
+            (factor * 100.0).round() as u64,
+            (max_upscale * 100.0) as u64,
+        ));
     }
     Ok(())
 }
@@ -93,10 +96,8 @@ pub fn check_plan_limits(plan: &Plan, max_output_pixels: u64, max_upscale: f64) 
 /// Refuses, before the source is fetched, a box that the result fills exactly (fill, pad, scale)
 /// when it is over the output pixel limit.
 pub fn check_box_pixels(spec: &TransformSpec, max_output_pixels: u64) -> Result<(), GeometryError> {
-    let exact = matches!(
-        spec.mode,
-        Some(ResizeMode::Fill | ResizeMode::Pad | ResizeMode::LPad | ResizeMode::Scale)
-    );
+    let exact =
+        matches!(spec.mode, Some(ResizeMode::Fill | ResizeMode::Pad | ResizeMode::LPad | ResizeMode::Scale));
     match requested_box(spec) {
         (Some(w), Some(h)) if exact && u64::from(w) * u64::from(h) > max_output_pixels => {
             Err(GeometryError::TooManyOutputPixels(w, h, max_output_pixels))

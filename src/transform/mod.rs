@@ -270,7 +270,8 @@ fn within_budget(
     limits: &Limits,
 ) -> Result<cost::Estimate, TransformError> {
     let (eighths, png_factor) = shrink_on_load(header, plan);
-    let shrink = |v: u32| (u64::from(v) * u64::from(eighths)).div_ceil(8).div_ceil(u64::from(png_factor)) as u32;
+    let shrink =
+        |v: u32| (u64::from(v) * u64::from(eighths)).div_ceil(8).div_ceil(u64::from(png_factor)) as u32;
     let decoded = (shrink(header.width), shrink(header.height));
     let format = format::output_format(spec.format, header.format, header.alpha);
     let e = cost::estimate(header, source_bytes, decoded, plan, spec, format);

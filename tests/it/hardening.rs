@@ -194,7 +194,9 @@ async fn refusals_say_what_the_client_can_act_on_and_no_decoder_internals() {
     let jpeg = std::fs::read(fixtures::dir().join("cut-header.jpg")).unwrap();
     std::fs::write(dir.path().join("bad.jpg"), &jpeg).unwrap();
     let mut webp = b"RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0".to_vec();
-    webp.extend_from_slice(&[0x6b, 0x6a, 0x75, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    webp.extend_from_slice(&[
+        0x6b, 0x6a, 0x75, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     std::fs::write(dir.path().join("bad.webp"), &webp).unwrap();
     let s = state_over(dir.path(), None, Config { allow_post: true, ..Config::default() });
     for url in ["/w_10/bad.jpg", "/w_10/bad.webp"] {

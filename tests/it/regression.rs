@@ -29,6 +29,11 @@ async fn long_repeats_up_to_the_url_limit_are_refused_quickly() {
         let started = std::time::Instant::now();
         let got = get(&s, &url).await;
         assert_eq!(got.status.as_u16(), status, "{}", &url[..40]);
-        assert!(started.elapsed() < std::time::Duration::from_secs(1), "{}: {:?}", &url[..40], started.elapsed());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{}: {:?}",
+            &url[..40],
+            started.elapsed()
+        );
     }
 }

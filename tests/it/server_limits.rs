@@ -73,7 +73,9 @@ fn peak_rss_mb(pid: u32) -> u64 {
 }
 
 fn write_png(path: &std::path::Path, w: u32, h: u32) {
-    let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8, 200]));
+    let img = image::RgbaImage::from_fn(w, h, |x, y| {
+        image::Rgba([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8, 200])
+    });
     img.save(path).unwrap();
 }
 
@@ -207,7 +209,9 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
         match s.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
                 return false
             }
             Err(_) => return true,
@@ -217,19 +221,14 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
 
 #[test]
 fn slow_silent_and_idle_clients_are_closed_and_cannot_starve_health() {
-    let server = serve(&[
-        "--header-read-timeout-secs",
-        "1",
-        "--idle-timeout-secs",
-        "1",
-        "--max-connections",
-        "20",
-    ]);
+    let server =
+        serve(&["--header-read-timeout-secs", "1", "--idle-timeout-secs", "1", "--max-connections", "20"]);
     let port = server.port;
     // A client that trickles its headers one byte every 200 ms is cut off by the header timeout.
     let mut trickle = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let started = Instant::now();
-    let request = b"GET /_/health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let request =
+        b"GET /_/health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     let mut cut = false;
     for b in request {
         if trickle.write_all(&[*b]).is_err() {
@@ -244,7 +243,8 @@ fn slow_silent_and_idle_clients_are_closed_and_cannot_starve_health() {
     assert!(cut || closed_within(&mut trickle, Duration::from_secs(1)), "a trickling client was kept");
     assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
     // Silent connections fill every slot; they are closed after the timeouts and health answers.
-    let mut silent: Vec<TcpStream> = (0..20).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
+    let mut silent: Vec<TcpStream> =
+        (0..20).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
     let started = Instant::now();
     assert_eq!(get(server.port, "/_/health").0, 200);
     assert!(started.elapsed() < Duration::from_secs(4), "health waited {:?}", started.elapsed());
