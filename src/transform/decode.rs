@@ -25,6 +25,10 @@ pub enum SourceFormat {
 impl SourceFormat {
     /// Recognises a supported format from its magic bytes.
     pub fn sniff(bytes: &[u8]) -> Result<SourceFormat, TransformError> {
+        // BigTIFF (version 43), which `guess_format` does not know; the tiff crate reads it.
+        if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
+            return Ok(SourceFormat::Tiff);
+        }
         match image::guess_format(bytes) {
             Ok(ImageFormat::Jpeg) => Ok(SourceFormat::Jpeg),
             Ok(ImageFormat::Png) => Ok(SourceFormat::Png),
@@ -129,12 +133,21 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
         let orientation = exif.map_or(1, exif_orientation);
         Header { format, width, height, orientation, icc, cmyk: true, alpha: false }
     } else {
-        let mut decoder = image_decoder(bytes, format, limits)?;
-        let (width, height) = decoder.dimensions();
-        let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
-        let icc = decoder.icc_profile().ok().flatten();
-        let alpha = decoder.color_type().has_alpha();
-        Header { format, width, height, orientation, icc, cmyk: false, alpha }
+        match image_decoder(bytes, format, limits) {
+            Ok(mut decoder) => {
+                let (width, height) = decoder.dimensions();
+                let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
+                let icc = decoder.icc_profile().ok().flatten();
+                let alpha = decoder.color_type().has_alpha();
+                Header { format, width, height, orientation, icc, cmyk: false, alpha }
+            }
+            // Layouts the image crate refuses and the tiff crate reads (palette, odd depths, Lab).
+            Err(TransformError::Unsupported(_)) if format == SourceFormat::Tiff => {
+                let (width, height, alpha) = super::decode_tiff::header(bytes, max_alloc(limits))?;
+                Header { format, width, height, orientation: 1, icc: None, cmyk: false, alpha }
+            }
+            Err(e) => return Err(e),
+        }
     };
     check_pixels(&header, limits)?;
     Ok(header)
@@ -160,6 +173,11 @@ fn image_decoder<'a>(
     format: SourceFormat,
     limits: &Limits,
 ) -> Result<Box<dyn ImageDecoder + 'a>, TransformError> {
+    let bytes = match format {
+        SourceFormat::Gif => super::repair::gif(bytes),
+        SourceFormat::Bmp => super::repair::bmp(bytes),
+        _ => std::borrow::Cow::Borrowed(bytes),
+    };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let mut l = image::Limits::default();
     l.max_alloc = Some(max_alloc(limits));
@@ -259,8 +277,15 @@ fn decode_with_image(
     format: SourceFormat,
     limits: &Limits,
 ) -> Result<DynamicImage, TransformError> {
-    let decoder = image_decoder(bytes, format, limits)?;
-    let img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    let img = match image_decoder(bytes, format, limits)
+        .and_then(|d| DynamicImage::from_decoder(d).map_err(decode_error))
+    {
+        Ok(img) => img,
+        Err(TransformError::Unsupported(_)) if format == SourceFormat::Tiff => {
+            super::decode_tiff::decode(bytes, max_alloc(limits))?
+        }
+        Err(e) => return Err(e),
+    };
     Ok(to_8bit(img))
 }
 

@@ -7,12 +7,14 @@ mod color;
 pub mod cost;
 pub mod dc_only;
 pub mod decode;
+mod decode_tiff;
 mod effects;
 mod encode;
 pub mod format;
 pub mod geometry;
 pub mod metadata;
 mod orient;
+mod repair;
 mod resize;
 pub mod shrink_png;
 

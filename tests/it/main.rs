@@ -14,6 +14,7 @@ mod hardening;
 mod hostile;
 mod http_semantics;
 mod lambda;
+mod realworld;
 mod regression;
 mod s3;
 mod server_limits;
