@@ -64,6 +64,32 @@ pub(crate) fn transform(input: &Path, output: &Path, options: &str) -> Result<()
     Ok(())
 }
 
+/// `pixflow cost IN --options …`: the estimate from the header and plan, then one run of the
+/// transform with every budget lifted, its wall time and the process's peak RSS.
+pub(crate) fn cost(input: &Path, options: &str) -> Result<(), String> {
+    let limits = Limits {
+        max_cost: u64::MAX,
+        max_memory: u64::MAX,
+        max_upscale: f64::MAX,
+        max_output_pixels: u64::MAX,
+        ..Limits::default()
+    };
+    let spec = parse_options(options, limits.max_output_side).map_err(|e| format!("--options: {e}"))?;
+    let bytes = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let estimate = transform::assess(&bytes, &spec, &limits).map_err(|e| e.to_string())?;
+    let idle = peak_rss_kb();
+    let started = Instant::now();
+    let out = transform::run(&bytes, &spec, &limits, Instant::now() + Duration::from_secs(600))
+        .map_err(|e| e.to_string())?;
+    let line = serde_json::json!({
+        "options": options, "width": out.width, "height": out.height,
+        "estimate_cost": estimate.cost, "measured_ms": (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
+        "estimate_mb": estimate.memory >> 20, "peak_rss_mb": peak_rss_kb() >> 10, "idle_rss_mb": idle >> 10,
+    });
+    println!("{line}");
+    Ok(())
+}
+
 /// `pixflow purge KEY`.
 pub(crate) fn purge(config: Config, key: &str) -> Result<(), String> {
     let key = validate_key(key).map_err(|e| e.to_string())?;

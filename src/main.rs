@@ -31,6 +31,15 @@ enum Command {
         #[arg(long, default_value = "")]
         options: String,
     },
+    /// Print the cost and memory estimate of one transform beside a real run of it, as JSON:
+    /// `pixflow cost IN --options w_800,f_avif` (scripts/cost prints a table of them).
+    Cost {
+        /// Input image.
+        input: PathBuf,
+        /// Options in path syntax.
+        #[arg(long, default_value = "")]
+        options: String,
+    },
     /// Delete every stored variant of KEY and print the CloudFront path that clears the edge.
     Purge {
         /// The original's key, e.g. `photos/cat.jpg`.
@@ -104,6 +113,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::serve),
         Command::Lambda(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::lambda),
         Command::Transform { input, output, options } => cli::transform(&input, &output, &options),
+        Command::Cost { input, options } => cli::cost(&input, &options),
         Command::Purge { key, args } => {
             Config::from_args(&args).map_err(|e| e.to_string()).and_then(|c| cli::purge(c, &key))
         }

@@ -16,12 +16,13 @@ pub struct Estimate {
     pub memory: u64,
 }
 
-/// Nanoseconds per decoded pixel.
-fn decode_ns(format: SourceFormat) -> f64 {
+/// Nanoseconds of decoding: per source pixel (entropy decoding reads the whole file whatever
+/// the scale) and per decoded pixel (the inverse DCT and colour conversion at the decoded size).
+fn decode_ns(format: SourceFormat) -> (f64, f64) {
     match format {
-        SourceFormat::Jpeg => 6.0,
-        SourceFormat::Png | SourceFormat::Gif | SourceFormat::Webp => 15.0,
-        SourceFormat::Bmp | SourceFormat::Tiff => 10.0,
+        SourceFormat::Jpeg => (2.0, 6.0),
+        SourceFormat::Png | SourceFormat::Gif | SourceFormat::Webp => (25.0, 0.0),
+        SourceFormat::Bmp | SourceFormat::Tiff => (12.0, 0.0),
     }
 }
 
@@ -31,8 +32,8 @@ fn encode_weights(format: Format) -> (f64, f64) {
         Format::Jpeg | Format::Auto => (10.0, 4.0),
         Format::Png => (40.0, 8.0),
         Format::Gif => (60.0, 8.0),
-        Format::Webp => (80.0, 12.0),
-        Format::Avif => (600.0, 24.0),
+        Format::Webp => (150.0, 12.0),
+        Format::Avif => (1200.0, 24.0),
         Format::Json => (0.0, 0.0),
     }
 }
@@ -60,13 +61,19 @@ pub fn estimate(
     let channels = if header.alpha { 4.0 } else { 3.0 };
     // The resizer's two passes read the decoded region and write the scaled size.
     let resize_ns = if plan.resizes() { 3.0 * (decoded_px + scaled_px) } else { 0.0 };
-    let blur_ns = |sigma: f64| out_px * channels * 2.0 * f64::from(2 * gaussian_radius(sigma) + 1) * 0.35;
+    let blur_ns = |sigma: f64| out_px * channels * 2.0 * f64::from(2 * gaussian_radius(sigma) + 1) * 0.45;
     let effects_ns = spec.blur.map_or(0.0, |s| blur_ns(s.get()))
         + spec.sharpen.map_or(0.0, |s| blur_ns(s.get()) + out_px * 5.0);
     let colour_ns = if header.icc.is_some() { out_px * 15.0 } else { 0.0 };
     let (encode_ns, encode_bytes) = encode_weights(format);
-    let total_ns =
-        decoded_px * decode_ns(header.format) + resize_ns + effects_ns + colour_ns + out_px * encode_ns;
+    let source_px = f64::from(header.width) * f64::from(header.height);
+    let (per_source, per_decoded) = decode_ns(header.format);
+    let total_ns = source_px * per_source
+        + decoded_px * per_decoded
+        + resize_ns
+        + effects_ns
+        + colour_ns
+        + out_px * encode_ns;
     // Decoders other than libjpeg-turbo may hold 16-bit samples and a second copy while narrowing.
     let decoded_bytes = decoded_px * if header.format == SourceFormat::Jpeg { channels } else { 16.0 };
     // The scaled image, one effect's output beside it, the padded canvas, and the encoder's state.
