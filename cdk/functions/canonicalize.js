@@ -57,12 +57,18 @@ function centi(tok, v, min, max, why) {
   return n;
 }
 
-function Acc() { this.t = {}; this.seen = {}; this.sig = null; this.exp = null; }
+// Defaults written explicitly: dropped from the canonical form, unless a preset is named, whose
+// value they then override (?preset=thumb&fit=limit).
+var DEF = {c:'c_limit', g:'g_center', dpr:'dpr_1', bg:'bg_ffffff'};
+function Acc() { this.t = {}; this.d = {}; this.seen = {}; this.sig = null; this.exp = null; }
 Acc.prototype.once = function (slot, tok) {
   if (this.seen[slot]) throw new Fail('repeated_option', '`' + tok + '`: this option is given more than once');
   this.seen[slot] = 1;
 };
-Acc.prototype.set = function (slot, tok, val) { this.once(slot, tok); if (val !== '') this.t[slot] = val; };
+Acc.prototype.set = function (slot, tok, val) {
+  this.once(slot, tok);
+  if (val !== '') this.t[slot] = val; else if (DEF[slot]) this.d[slot] = DEF[slot];
+};
 Acc.prototype.path = function (tok) {
   var i = tok.indexOf('_'), n = i < 0 ? tok : tok.slice(0, i), v = i < 0 ? null : tok.slice(i + 1);
   if (v === null) {
@@ -209,12 +215,13 @@ function originForm(path, params, accept) {
     acc.query(decode(params[i][0].replace(/\+/g, ' ')), decode(params[i][1].replace(/\+/g, ' ')));
   }
   var t = acc.t, list = [], k;
+  if (t.t) for (k in acc.d) if (acc.d.hasOwnProperty(k)) t[k] = acc.d[k];
   for (k in t) if (t.hasOwnProperty(k)) list.push(t[k]);
   if (!list.length) return { uri: '/' + enc(key) };
   var dpr = acc.dpr || 100;
   ['w', 'h'].forEach(function (s) {
     var n = t[s] ? Number(t[s].slice(2)) : 0, px = Math.floor((2 * n * dpr + 100) / 200);
-    if (px > MAX_SIDE) throw new Fail('bad_geometry', 'the requested size ' + px + ' px is over the ' + MAX_SIDE + ' px limit');
+    if (px > MAX_SIDE) throw new Fail('bad_geometry', '`' + t[s] + '`: the requested size ' + px + ' px is over the ' + MAX_SIDE + ' px limit');
   });
   if (!t.t && (t.x || t.y) && t.c !== 'c_crop') throw bad(t.x ? 'x_' : 'y_', 'x_ and y_ only apply to c_crop');
   if (t.f === 'f_auto') t.f = accepts(accept, 'image/avif') ? 'f_avif' : accepts(accept, 'image/webp') ? 'f_webp' : 'f_auto';

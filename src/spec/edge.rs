@@ -3,7 +3,9 @@
 //! left as `f_auto` for clients that take neither). The function in `cdk/functions/` computes the
 //! same string; `tests/vectors/canonical.json` holds the cases both must agree on.
 
+use super::limits::GeometryError;
 use super::parse::{parse_request, SpecError};
+use super::resolve::{resolve, Request, ResolveError, Rules};
 
 /// The origin form of a request, or the error the origin would answer (so the edge can too).
 pub fn origin_form(
@@ -13,21 +15,32 @@ pub fn origin_form(
     max_side: u32,
 ) -> Result<String, SpecError> {
     let parsed = parse_request(path, query, max_side)?;
-    let mut spec = parsed.spec;
     let key = parsed.key.to_url_path();
-    if spec.is_identity() {
+    if parsed.spec.is_identity() {
         return Ok(format!("/{key}"));
     }
-    crate::transform::geometry::check_request(&spec, max_side).map_err(|e| SpecError {
-        code: "bad_geometry",
-        token: "dpr".into(),
-        message: e.to_string(),
+    // The edge knows no presets (it keeps `t_NAME` by name) and checks only the side limit.
+    let rules = Rules {
+        presets: None,
+        presets_only: false,
+        max_output_side: max_side,
+        max_output_pixels: None,
+        signer: None,
+        allow_unsigned_presets: false,
+    };
+    // Expiry is the origin's to judge (its clock), so the edge resolves as of time zero.
+    let request = Request { key: Some(&parsed.key), written: &parsed.spec, signature: None, accept, now: 0 };
+    let resolved = resolve(&request, &rules).map_err(|e| {
+        let message = e.to_string();
+        match e {
+            ResolveError::Spec(e) => e,
+            ResolveError::Geometry(GeometryError::RequestTooLarge(token, ..)) => {
+                SpecError { code: "bad_geometry", token, message }
+            }
+            _ => SpecError { code: "bad_geometry", token: String::new(), message },
+        }
     })?;
-    // A preset may bring c_crop along; only the origin, which knows presets, can tell.
-    if spec.preset.is_none() {
-        spec.check_crop_coordinates()?;
-    }
-    spec.format = crate::transform::format::resolve_requested(spec.format, accept);
+    let spec = resolved.spec;
     let mut out = format!("/{key}?o={spec}");
     if let Some(sig) = parsed.signature {
         out.push_str(&format!("&s={sig}"));

@@ -68,7 +68,7 @@ pub fn validate_key(key: &str) -> Result<Key, SpecError> {
         }
     }
     if key == "_" || key.starts_with("_/") {
-        return refuse("keys under _/ are reserved for the service's own endpoints");
+        return refuse("keys under _/ are reserved");
     }
     Ok(Key(key.to_string()))
 }

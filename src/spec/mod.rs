@@ -5,9 +5,13 @@
 
 mod edge;
 mod key;
+pub mod limits;
+pub mod negotiate;
 mod parse;
 mod presets;
+mod resolve;
 mod sign;
+mod values;
 
 use std::fmt;
 
@@ -15,6 +19,7 @@ pub use edge::origin_form;
 pub use key::{validate_key, Key};
 pub use parse::{parse_options, parse_post, parse_request, ParsedRequest, SpecError};
 pub use presets::Presets;
+pub use resolve::{resolve, Request, ResolveError, Resolved, Rules, Variant, POST_SIGNED_PATH};
 pub use sign::{check_expiry, sign, sign_path, SignError, Signer};
 
 /// How the image is fitted into the requested box (`c_` token).
@@ -99,6 +104,13 @@ impl Format {
             Format::Auto => "auto",
             Format::Json => "json",
         }
+    }
+
+    /// The image format a MIME type names (the result store records MIME types).
+    pub fn from_mime(mime: &str) -> Option<Format> {
+        [Format::Jpeg, Format::Png, Format::Webp, Format::Avif, Format::Gif, Format::Json]
+            .into_iter()
+            .find(|f| f.mime() == mime)
     }
 
     /// The MIME type of the encoded image.

@@ -3,7 +3,8 @@
 
 use super::key::{validate_key, Key};
 use super::presets::Presets;
-use super::{Centi, Format, Gravity, Quality, ResizeMode, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
+use super::values::{centi, gravity, uint};
+use super::{Format, Gravity, Quality, ResizeMode, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
 use percent_encoding::percent_decode_str;
 
 /// A URL that cannot be served, with the token at fault.
@@ -19,11 +20,11 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    fn new(code: &'static str, token: &str, message: impl Into<String>) -> Self {
+    pub(super) fn new(code: &'static str, token: &str, message: impl Into<String>) -> Self {
         SpecError { code, token: token.to_string(), message: message.into() }
     }
 
-    fn bad(token: &str, message: impl Into<String>) -> Self {
+    pub(super) fn bad(token: &str, message: impl Into<String>) -> Self {
         SpecError::new("bad_option", token, message)
     }
 }
@@ -72,7 +73,8 @@ pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<P
             acc.query_param(&name, &value, max_side)?;
         }
     }
-    Ok(ParsedRequest { key, spec: acc.spec, signature: acc.signature })
+    let (spec, signature) = acc.finish();
+    Ok(ParsedRequest { key, spec, signature })
 }
 
 /// Parses a bare options string (`w_200,h_100`), as in presets and `--options`.
@@ -81,10 +83,11 @@ pub fn parse_options(options: &str, max_side: u32) -> Result<TransformSpec, Spec
     for token in options.split(',').filter(|t| !t.is_empty()) {
         acc.path_token(token, max_side)?;
     }
-    if let Some(sig) = acc.signature {
+    let (spec, signature) = acc.finish();
+    if let Some(sig) = signature {
         return Err(SpecError::bad(&format!("s_{sig}"), "a signature has no place here"));
     }
-    Ok(acc.spec)
+    Ok(spec)
 }
 
 /// The options of a `POST /_/transform`: a path-style segment (may be empty) and a query string.
@@ -103,7 +106,7 @@ pub fn parse_post(
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         acc.query_param(&decode_form(name)?, &decode_form(value)?, max_side)?;
     }
-    Ok((acc.spec, acc.signature))
+    Ok(acc.finish())
 }
 
 fn token_name(token: &str) -> &str {
@@ -130,6 +133,19 @@ struct Accumulator {
 }
 
 impl Accumulator {
+    /// The spec, with options given at their default value dropped — unless a preset is named:
+    /// then they override the preset's value (`?preset=thumb&fit=limit`), so they stay.
+    fn finish(mut self) -> (TransformSpec, Option<String>) {
+        if self.spec.preset.is_none() {
+            let s = &mut self.spec;
+            s.mode = s.mode.filter(|m| *m != ResizeMode::Limit);
+            s.gravity = s.gravity.filter(|g| *g != Gravity::CENTER);
+            s.dpr = s.dpr.filter(|d| d.0 != 100);
+            s.background = s.background.filter(|c| *c != Rgb::WHITE);
+        }
+        (self.spec, self.signature)
+    }
+
     /// Marks an option as given; a second time is an error.
     fn once(&mut self, slot: &'static str, token: &str) -> Result<(), SpecError> {
         if self.seen.contains(&slot) {
@@ -237,207 +253,168 @@ impl Accumulator {
         Ok(())
     }
 
-    /// A `name_value` token under its canonical name.
+    /// A `name_value` token under its canonical name: one small function per option.
     fn named(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
         match name {
-            "w" => {
-                let w = uint(token, v, 1, max_side, &format!("width must be 1 to {max_side}"))?;
-                self.once("w", token)?;
-                self.spec.width = Some(w);
-            }
-            "h" => {
-                let h = uint(token, v, 1, max_side, &format!("height must be 1 to {max_side}"))?;
-                self.once("h", token)?;
-                self.spec.height = Some(h);
-            }
-            "c" => {
-                let mode = match v {
-                    "limit" | "scale-down" | "max" => ResizeMode::Limit,
-                    "fit" | "contain" | "inside" | "clip" => ResizeMode::Fit,
-                    "fill" | "cover" => ResizeMode::Fill,
-                    "lfill" => ResizeMode::LFill,
-                    "pad" => ResizeMode::Pad,
-                    "lpad" => ResizeMode::LPad,
-                    "scale" | "stretch" | "squeeze" => ResizeMode::Scale,
-                    "crop" => ResizeMode::Crop,
-                    _ => return Err(SpecError::bad(token, "unknown resize mode")),
-                };
-                self.once("c", token)?;
-                self.spec.mode = Some(mode).filter(|m| *m != ResizeMode::Limit);
-            }
+            "w" | "h" => self.side(name, v, token, max_side),
+            "c" => self.mode(v, token),
             "g" => {
                 let g = gravity(token, v)?;
                 self.once("g", token)?;
-                self.spec.gravity = Some(g).filter(|g| *g != Gravity::CENTER);
+                self.spec.gravity = Some(g);
+                Ok(())
             }
             "dpr" => {
                 let d = centi(token, v, 100, 400, "dpr must be 1 to 4, with up to 2 decimals")?;
                 self.once("dpr", token)?;
-                self.spec.dpr = Some(d).filter(|d| d.0 != 100);
+                self.spec.dpr = Some(d);
+                Ok(())
             }
-            "q" => {
-                if v == "auto" {
-                    return Err(SpecError::new("not_supported", token, "q_auto is not supported yet"));
-                }
-                let q = uint(token, v, 1, 100, "quality must be 1 to 100")?;
-                self.once("q", token)?;
-                self.spec.quality = Some(Quality::Fixed(q as u8));
-            }
-            "f" => {
-                let f = match v {
-                    "jpeg" | "jpg" => Format::Jpeg,
-                    "png" => Format::Png,
-                    "webp" => Format::Webp,
-                    "avif" => Format::Avif,
-                    "gif" => Format::Gif,
-                    "auto" => Format::Auto,
-                    "json" => Format::Json,
-                    _ => return Err(SpecError::bad(token, "unknown format")),
-                };
-                self.once("f", token)?;
-                self.spec.format = Some(f);
-            }
-            "e" => return Err(SpecError::bad(token, "unknown effect (e_grayscale is the only one)")),
+            "q" => self.quality(v, token),
+            "f" => self.format(v, token),
+            "e" => Err(SpecError::bad(token, "unknown effect (e_grayscale is the only one)")),
             "blur" => {
                 let s = centi(token, v, 30, 10_000, "blur sigma must be 0.3 to 100")?;
                 self.once("blur", token)?;
                 self.spec.blur = Some(s);
+                Ok(())
             }
-            "a" => {
-                let (slot, apply): (&'static str, fn(&mut TransformSpec)) = match v {
-                    "90" => ("rot", |s| s.rotation = Rotation::R90),
-                    "180" => ("rot", |s| s.rotation = Rotation::R180),
-                    "270" => ("rot", |s| s.rotation = Rotation::R270),
-                    "hflip" => ("hflip", |s| s.flip_h = true),
-                    "vflip" => ("vflip", |s| s.flip_v = true),
-                    _ => {
-                        return Err(SpecError::bad(token, "expected a_90, a_180, a_270, a_hflip or a_vflip"))
-                    }
-                };
-                self.once(slot, token)?;
-                apply(&mut self.spec);
-            }
-            "bg" => {
-                let hex = v.strip_prefix('#').unwrap_or(v);
-                let rgb = (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-                    .then(|| {
-                        let n = u32::from_str_radix(hex, 16).unwrap_or(0xffffff);
-                        Rgb([(n >> 16) as u8, (n >> 8) as u8, n as u8])
-                    })
-                    .ok_or_else(|| SpecError::bad(token, "background must be six hex digits RRGGBB"))?;
-                self.once("bg", token)?;
-                self.spec.background = Some(rgb).filter(|c| *c != Rgb::WHITE);
-            }
-            "x" => {
-                let x = uint(token, v, 0, 1_000_000, "x must be 0 to 1000000")?;
-                self.once("x", token)?;
-                self.spec.x = Some(x);
-            }
-            "y" => {
-                let y = uint(token, v, 0, 1_000_000, "y must be 0 to 1000000")?;
-                self.once("y", token)?;
-                self.spec.y = Some(y);
-            }
-            "t" => {
-                if !Presets::valid_name(v) {
-                    return Err(SpecError::bad(token, "preset names are 1-64 of a-z A-Z 0-9 _ -"));
-                }
-                self.once("t", token)?;
-                self.spec.preset = Some(v.to_string());
-            }
-            "s" => {
-                if v.is_empty()
-                    || v.len() > 64
-                    || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                {
-                    return Err(SpecError::bad(token, "malformed signature"));
-                }
-                self.once("s", token)?;
-                self.signature = Some(v.to_string());
-            }
+            "a" => self.rotate(v, token),
+            "bg" => self.background(v, token),
+            "x" | "y" => self.coordinate(name, v, token),
+            "t" => self.preset(v, token),
+            "s" => self.signature_token(v, token),
             "exp" => {
                 let exp = uint(token, v, 0, u32::MAX, "expiry must be a unix time")?;
                 self.once("exp", token)?;
                 self.spec.expires = Some(u64::from(exp));
+                Ok(())
             }
-            _ => return Err(SpecError::new("unknown_option", token, "unknown option")),
+            _ => Err(SpecError::new("unknown_option", token, "unknown option")),
+        }
+    }
+
+    /// `w_N` and `h_N`.
+    fn side(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
+        let (slot, what) = if name == "w" { ("w", "width") } else { ("h", "height") };
+        let n = uint(token, v, 1, max_side, &format!("{what} must be 1 to {max_side}"))?;
+        self.once(slot, token)?;
+        if slot == "w" {
+            self.spec.width = Some(n);
+        } else {
+            self.spec.height = Some(n);
         }
         Ok(())
     }
-}
 
-/// A non-negative decimal integer in `min..=max`; leading zeros are allowed (`w_0200`).
-fn uint(token: &str, v: &str, min: u32, max: u32, why: &str) -> Result<u32, SpecError> {
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(SpecError::bad(token, why));
+    /// `c_MODE`, with the query style's aliases.
+    fn mode(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let mode = match v {
+            "limit" | "scale-down" | "max" => ResizeMode::Limit,
+            "fit" | "contain" | "inside" | "clip" => ResizeMode::Fit,
+            "fill" | "cover" => ResizeMode::Fill,
+            "lfill" => ResizeMode::LFill,
+            "pad" => ResizeMode::Pad,
+            "lpad" => ResizeMode::LPad,
+            "scale" | "stretch" | "squeeze" => ResizeMode::Scale,
+            "crop" => ResizeMode::Crop,
+            _ => return Err(SpecError::bad(token, "unknown resize mode")),
+        };
+        self.once("c", token)?;
+        self.spec.mode = Some(mode);
+        Ok(())
     }
-    let digits = v.trim_start_matches('0');
-    if digits.len() > 10 {
-        return Err(SpecError::bad(token, why));
-    }
-    let n: u64 =
-        if digits.is_empty() { 0 } else { digits.parse().map_err(|_| SpecError::bad(token, why))? };
-    if n < u64::from(min) || n > u64::from(max) {
-        return Err(SpecError::bad(token, why));
-    }
-    Ok(n as u32)
-}
 
-/// A decimal with at most `places` fractional digits, as an integer scaled by `10^places`.
-fn fixed(v: &str, places: u32) -> Option<u64> {
-    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-    let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits_ok(int) || !digits_ok(frac) || frac.len() > places as usize {
-        return None;
-    }
-    if v.ends_with('.') {
-        return None;
-    }
-    let int = int.trim_start_matches('0');
-    if int.len() > 9 {
-        return None;
-    }
-    let int: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut f: u64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
-    for _ in frac.len()..places as usize {
-        f *= 10;
-    }
-    Some(int * 10u64.pow(places) + f)
-}
-
-fn centi(token: &str, v: &str, min: u32, max: u32, why: &str) -> Result<Centi, SpecError> {
-    match fixed(v, 2) {
-        Some(n) if n >= u64::from(min) && n <= u64::from(max) => Ok(Centi(n as u32)),
-        _ => Err(SpecError::bad(token, why)),
-    }
-}
-
-fn gravity(token: &str, v: &str) -> Result<Gravity, SpecError> {
-    let compass = |h, v| Ok(Gravity::Compass(h, v));
-    match v {
-        "center" | "centre" | "c" => compass(1, 1),
-        "north" | "n" => compass(1, 0),
-        "south" | "s" => compass(1, 2),
-        "east" | "e" => compass(2, 1),
-        "west" | "w" => compass(0, 1),
-        "north_east" | "ne" => compass(2, 0),
-        "north_west" | "nw" => compass(0, 0),
-        "south_east" | "se" => compass(2, 2),
-        "south_west" | "sw" => compass(0, 2),
-        "auto" => Err(SpecError::new("not_supported", token, "g_auto is not supported yet")),
-        _ => {
-            let why = "gravity must be a compass point or a focal point like 0.25x0.7";
-            let (x, y) = v.split_once('x').ok_or_else(|| SpecError::bad(token, why))?;
-            match (fixed(x, 4), fixed(y, 4)) {
-                (Some(x), Some(y)) if x <= 10_000 && y <= 10_000 => {
-                    if (x, y) == (5_000, 5_000) {
-                        compass(1, 1)
-                    } else {
-                        Ok(Gravity::Focal(x as u16, y as u16))
-                    }
-                }
-                _ => Err(SpecError::bad(token, why)),
-            }
+    /// `q_N`.
+    fn quality(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        if v == "auto" {
+            return Err(SpecError::new("not_supported", token, "q_auto is not supported yet"));
         }
+        let q = uint(token, v, 1, 100, "quality must be 1 to 100")?;
+        self.once("q", token)?;
+        self.spec.quality = Some(Quality::Fixed(q as u8));
+        Ok(())
+    }
+
+    /// `f_FORMAT`.
+    fn format(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let f = match v {
+            "jpeg" | "jpg" => Format::Jpeg,
+            "png" => Format::Png,
+            "webp" => Format::Webp,
+            "avif" => Format::Avif,
+            "gif" => Format::Gif,
+            "auto" => Format::Auto,
+            "json" => Format::Json,
+            _ => return Err(SpecError::bad(token, "unknown format")),
+        };
+        self.once("f", token)?;
+        self.spec.format = Some(f);
+        Ok(())
+    }
+
+    /// `a_90`, `a_180`, `a_270`, `a_hflip`, `a_vflip`.
+    fn rotate(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let (slot, apply): (&'static str, fn(&mut TransformSpec)) = match v {
+            "90" => ("rot", |s| s.rotation = Rotation::R90),
+            "180" => ("rot", |s| s.rotation = Rotation::R180),
+            "270" => ("rot", |s| s.rotation = Rotation::R270),
+            "hflip" => ("hflip", |s| s.flip_h = true),
+            "vflip" => ("vflip", |s| s.flip_v = true),
+            _ => return Err(SpecError::bad(token, "expected a_90, a_180, a_270, a_hflip or a_vflip")),
+        };
+        self.once(slot, token)?;
+        apply(&mut self.spec);
+        Ok(())
+    }
+
+    /// `bg_RRGGBB` (a leading `#` allowed).
+    fn background(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let hex = v.strip_prefix('#').unwrap_or(v);
+        let rgb = (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| {
+                let n = u32::from_str_radix(hex, 16).unwrap_or(0xffffff);
+                Rgb([(n >> 16) as u8, (n >> 8) as u8, n as u8])
+            })
+            .ok_or_else(|| SpecError::bad(token, "background must be six hex digits RRGGBB"))?;
+        self.once("bg", token)?;
+        self.spec.background = Some(rgb);
+        Ok(())
+    }
+
+    /// `x_N` and `y_N` of `c_crop`.
+    fn coordinate(&mut self, name: &str, v: &str, token: &str) -> Result<(), SpecError> {
+        let slot = if name == "x" { "x" } else { "y" };
+        let n = uint(token, v, 0, 1_000_000, &format!("{slot} must be 0 to 1000000"))?;
+        self.once(slot, token)?;
+        if slot == "x" {
+            self.spec.x = Some(n);
+        } else {
+            self.spec.y = Some(n);
+        }
+        Ok(())
+    }
+
+    /// `t_NAME`.
+    fn preset(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        if !Presets::valid_name(v) {
+            return Err(SpecError::bad(token, "preset names are 1-64 of a-z A-Z 0-9 _ -"));
+        }
+        self.once("t", token)?;
+        self.spec.preset = Some(v.to_string());
+        Ok(())
+    }
+
+    /// `s_SIG`.
+    fn signature_token(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        if v.is_empty()
+            || v.len() > 64
+            || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(SpecError::bad(token, "malformed signature"));
+        }
+        self.once("s", token)?;
+        self.signature = Some(v.to_string());
+        Ok(())
     }
 }
