@@ -45,6 +45,18 @@ pub enum Error {
     BadBody(String),
 }
 
+impl From<crate::spec::ResolveError> for Error {
+    fn from(e: crate::spec::ResolveError) -> Self {
+        use crate::spec::ResolveError as R;
+        match e {
+            R::Spec(e) => Error::Spec(e),
+            R::Geometry(e) => Error::Transform(TransformError::Geometry(e)),
+            R::PresetsOnly => Error::PresetsOnly,
+            R::Sign(e) => Error::Sign(e),
+        }
+    }
+}
+
 impl Error {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {

@@ -16,6 +16,7 @@ pub mod http;
 pub mod runtime;
 pub mod source;
 pub mod spec;
+pub mod state;
 pub mod transform;
 
 pub use http::{app, AppState};

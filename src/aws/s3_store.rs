@@ -3,7 +3,7 @@
 
 use super::S3Location;
 use crate::cache::{ResultStore, StoreError, StoredResult};
-use crate::spec::Key;
+use crate::spec::{Key, Variant};
 use async_trait::async_trait;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
@@ -36,7 +36,7 @@ fn fail(what: &str, e: impl std::error::Error) -> StoreError {
 
 #[async_trait]
 impl ResultStore for S3Store {
-    async fn get(&self, key: &Key, variant: &str) -> Result<Option<StoredResult>, StoreError> {
+    async fn get(&self, key: &Key, variant: &Variant) -> Result<Option<StoredResult>, StoreError> {
         let out = self
             .client
             .get_object()
@@ -56,7 +56,7 @@ impl ResultStore for S3Store {
         Ok(Some(StoredResult { bytes, content_type, source_etag }))
     }
 
-    async fn put(&self, key: &Key, variant: &str, result: &StoredResult) -> Result<(), StoreError> {
+    async fn put(&self, key: &Key, variant: &Variant, result: &StoredResult) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(&self.location.bucket)
@@ -65,7 +65,7 @@ impl ResultStore for S3Store {
             .content_type(&result.content_type)
             .cache_control(&self.cache_control)
             .metadata(SOURCE_ETAG, &result.source_etag)
-            .metadata(VARIANT, variant)
+            .metadata(VARIANT, variant.as_str())
             .send()
             .await
             .map_err(|e| fail("PutObject", e))?;
@@ -115,7 +115,7 @@ impl ResultStore for S3Store {
         Ok(keys.len())
     }
 
-    fn locate(&self, key: &Key, variant: &str) -> Option<String> {
+    fn locate(&self, key: &Key, variant: &Variant) -> Option<String> {
         Some(format!("{}{variant}", self.folder(key)))
     }
 

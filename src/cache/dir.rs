@@ -1,7 +1,7 @@
 //! The result store in a local folder (`{dir}/{key}/{variant}`), and the `off` store.
 
 use super::{ResultStore, StoreError, StoredResult};
-use crate::spec::Key;
+use crate::spec::{Key, Variant};
 use async_trait::async_trait;
 use std::path::PathBuf;
 
@@ -26,8 +26,8 @@ impl DirStore {
         Ok(DirStore { root })
     }
 
-    fn path(&self, key: &Key, variant: &str) -> PathBuf {
-        self.root.join(key.as_str()).join(variant)
+    fn path(&self, key: &Key, variant: &Variant) -> PathBuf {
+        self.root.join(key.as_str()).join(variant.as_str())
     }
 }
 
@@ -37,7 +37,7 @@ fn io(e: std::io::Error) -> StoreError {
 
 #[async_trait]
 impl ResultStore for DirStore {
-    async fn get(&self, key: &Key, variant: &str) -> Result<Option<StoredResult>, StoreError> {
+    async fn get(&self, key: &Key, variant: &Variant) -> Result<Option<StoredResult>, StoreError> {
         let data = match tokio::fs::read(self.path(key, variant)).await {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -49,7 +49,7 @@ impl ResultStore for DirStore {
         Ok(Some(StoredResult { bytes, content_type: header.content_type, source_etag: header.source_etag }))
     }
 
-    async fn put(&self, key: &Key, variant: &str, result: &StoredResult) -> Result<(), StoreError> {
+    async fn put(&self, key: &Key, variant: &Variant, result: &StoredResult) -> Result<(), StoreError> {
         let path = self.path(key, variant);
         let dir = path.parent().ok_or_else(|| StoreError("no parent folder".into()))?;
         tokio::fs::create_dir_all(dir).await.map_err(io)?;
@@ -83,7 +83,7 @@ impl ResultStore for DirStore {
         Ok(n)
     }
 
-    fn locate(&self, key: &Key, variant: &str) -> Option<String> {
+    fn locate(&self, key: &Key, variant: &Variant) -> Option<String> {
         Some(self.path(key, variant).display().to_string())
     }
 
@@ -98,11 +98,11 @@ pub struct NoStore;
 
 #[async_trait]
 impl ResultStore for NoStore {
-    async fn get(&self, _: &Key, _: &str) -> Result<Option<StoredResult>, StoreError> {
+    async fn get(&self, _: &Key, _: &Variant) -> Result<Option<StoredResult>, StoreError> {
         Ok(None)
     }
 
-    async fn put(&self, _: &Key, _: &str, _: &StoredResult) -> Result<(), StoreError> {
+    async fn put(&self, _: &Key, _: &Variant, _: &StoredResult) -> Result<(), StoreError> {
         Ok(())
     }
 
@@ -110,7 +110,7 @@ impl ResultStore for NoStore {
         Ok(0)
     }
 
-    fn locate(&self, _: &Key, _: &str) -> Option<String> {
+    fn locate(&self, _: &Key, _: &Variant) -> Option<String> {
         None
     }
 

@@ -1,26 +1,26 @@
 //! The in-memory cache: moka, weighed in bytes, with `try_get_with` so that concurrent identical
 //! misses run one render. Errors are never cached.
 
+use super::VariantKey;
 use crate::error::Error;
+use crate::spec::Format;
 use bytes::Bytes;
 use std::future::Future;
 use std::sync::Arc;
 
 /// A rendered variant as it is served.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     /// The encoded image.
     pub bytes: Bytes,
-    /// Its MIME type.
-    pub content_type: String,
-    /// How it was made, as a `Server-Timing` value.
-    pub server_timing: String,
+    /// Its format.
+    pub format: Format,
 }
 
 /// The memory cache, or none when its capacity is 0.
 #[derive(Clone)]
 pub struct MemoryCache {
-    inner: Option<moka::future::Cache<String, Arc<Rendered>>>,
+    inner: Option<moka::future::Cache<VariantKey, Arc<Rendered>>>,
 }
 
 impl MemoryCache {
@@ -29,8 +29,9 @@ impl MemoryCache {
         let inner = (capacity_bytes > 0).then(|| {
             moka::future::Cache::builder()
                 .max_capacity(capacity_bytes)
-                .weigher(|k: &String, v: &Arc<Rendered>| {
-                    u32::try_from(k.len() + v.bytes.len() + v.content_type.len() + 64).unwrap_or(u32::MAX)
+                .weigher(|k: &VariantKey, v: &Arc<Rendered>| {
+                    let key_len = k.key.as_str().len() + k.variant.as_str().len() + k.source_version.len();
+                    u32::try_from(key_len + v.bytes.len() + 64).unwrap_or(u32::MAX)
                 })
                 .build()
         });
@@ -39,7 +40,11 @@ impl MemoryCache {
 
     /// The cached value for `key`, or the result of `render`, run once for all concurrent callers.
     /// The flag says whether this call rendered it (false: it came from memory).
-    pub async fn get_or_render<F>(&self, key: String, render: F) -> Result<(Arc<Rendered>, bool), Arc<Error>>
+    pub async fn get_or_render<F>(
+        &self,
+        key: VariantKey,
+        render: F,
+    ) -> Result<(Arc<Rendered>, bool), Arc<Error>>
     where
         F: Future<Output = Result<Rendered, Error>>,
     {

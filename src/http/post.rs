@@ -3,13 +3,13 @@
 //! back as JSON. Off unless `--allow-post`; with `--post-api-key` it needs `X-Api-Key`; with a
 //! signing secret the options must be signed over the path `_/transform`.
 
+use super::image::now;
 use super::response;
-use super::serve::{resolve_format, run_transform};
-use super::AppState;
+use super::slots::run_transform;
 use crate::error::Error;
 use crate::source::SourceError;
-use crate::spec::{check_expiry, parse_post};
-use crate::transform::geometry::check_request;
+use crate::spec::{parse_post, resolve, Request};
+use crate::state::AppState;
 use crate::transform::TransformError;
 use axum::body::Body;
 use axum::response::Response;
@@ -18,9 +18,6 @@ use http::request::Parts;
 use http::{header, StatusCode};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-
-/// The path signatures of POSTed options cover.
-const SIGNED_PATH: &str = "_/transform";
 
 #[derive(serde::Deserialize)]
 struct JsonBody {
@@ -82,20 +79,11 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
         return Err(SourceError::TooLarge(max).into());
     }
     let (written, signature) = parse_post(&options, req.uri.query(), config.limits.max_output_side)?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    check_expiry(&written, now)?;
-    // Every way in obeys --presets-only, a POST too (an empty option set is the identity).
-    if config.presets_only && !written.is_identity() && !written.is_preset_only() {
-        return Err(Error::PresetsOnly);
-    }
-    if let Some(signer) = &config.signer {
-        signer.verify_path(&written, SIGNED_PATH, signature.as_deref())?;
-    }
-    let mut spec = config.presets.expand(&written)?;
-    check_request(&spec, config.limits.max_output_side).map_err(TransformError::from)?;
     let accept = req.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    resolve_format(&mut spec, accept);
-    let out = run_transform(state, image, spec, "POST /_/transform", held).await?;
+    let request =
+        Request { key: None, written: &written, signature: signature.as_deref(), accept, now: now() };
+    let resolved = resolve(&request, &state.rules())?;
+    let out = run_transform(state, image, resolved.spec, "POST /_/transform", held).await?;
     let mime = out.format.mime();
     if json {
         let body = serde_json::json!({
@@ -105,9 +93,7 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
             "height": out.height,
             "bytes": out.bytes.len(),
         });
-        let mut resp = response::json(StatusCode::OK, body);
-        resp.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
-        return Ok(resp);
+        return Ok(response::json_uncached(StatusCode::OK, body));
     }
     Ok(response::uploaded(out.bytes.into(), mime, out.width, out.height))
 }

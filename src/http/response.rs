@@ -75,6 +75,13 @@ pub(super) fn json(status: StatusCode, body: serde_json::Value) -> Response {
         .unwrap_or_else(|_| fallback())
 }
 
+/// A JSON body that no cache keeps (a POST's answer).
+pub(super) fn json_uncached(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut resp = json(status, body);
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 /// `{"error": code, "message": sentence}` with the error's status; 4xx cache briefly, 5xx never.
 pub(super) fn error(e: &Error) -> Response {
     let mut resp = json(e.status(), serde_json::json!({ "error": e.code(), "message": e.public_message() }));

@@ -1,0 +1,60 @@
+//! The transform slots: back-pressure (at most `--max-transforms` at once, a bounded wait, then
+//! 503), the memory budget reserved before the work, and the deadline, with the pipeline on the
+//! blocking pool. A panic is a 500 for that request only.
+
+use super::budget::Reservation;
+use crate::error::Error;
+use crate::spec::TransformSpec;
+use crate::state::AppState;
+use crate::transform::{self, TransformError};
+use std::time::{Duration, Instant};
+
+/// Runs the pipeline off the async runtime, under the transform deadline and within the memory
+/// budget: the estimate from the header and plan is reserved before the work starts (on top of
+/// `held`, what the caller already reserved for the source bytes) and held until it ends.
+pub(super) async fn run_transform(
+    state: &AppState,
+    bytes: bytes::Bytes,
+    spec: TransformSpec,
+    what: &str,
+    mut held: Reservation,
+) -> Result<transform::Output, Error> {
+    let limits = state.config.limits.clone();
+    let estimate = transform::assess(&bytes, &spec, &limits)?;
+    let more = estimate.memory.saturating_sub(held.num_permits() as u64 * 1024);
+    if more > 0 {
+        held.merge(state.budget.reserve(more, state.config.queue_wait).await?);
+    }
+    let deadline = Instant::now() + state.config.transform_timeout;
+    run_guarded(state, what, move || {
+        let _held_until_the_work_ends = held;
+        transform::run(&bytes, &spec, &limits, deadline)
+    })
+    .await
+}
+
+/// Runs CPU work in a transform slot on the blocking pool. Back-pressure: at most N at once; a
+/// request that cannot start within the queue wait is refused with 503 rather than piling up
+/// decoded images in memory. A panic is a 500 for this request only.
+pub async fn run_guarded<F>(state: &AppState, what: &str, work: F) -> Result<transform::Output, Error>
+where
+    F: FnOnce() -> Result<transform::Output, TransformError> + Send + 'static,
+{
+    let permit = tokio::time::timeout(state.config.queue_wait, state.permits.clone().acquire_owned())
+        .await
+        .map_err(|_| Error::Busy)?
+        .map_err(|_| Error::Busy)?;
+    let timeout = state.config.transform_timeout;
+    let task = tokio::task::spawn_blocking(move || {
+        let _held_until_the_work_ends = permit;
+        work()
+    });
+    match tokio::time::timeout(timeout + Duration::from_secs(1), task).await {
+        Err(_) => Err(TransformError::Deadline.into()),
+        Ok(Err(join)) => {
+            tracing::error!(key = %what, "transform panicked: {join}");
+            Err(TransformError::Internal("panic".into()).into())
+        }
+        Ok(Ok(result)) => Ok(result?),
+    }
+}
