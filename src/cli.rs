@@ -20,9 +20,7 @@ pub(crate) fn serve(config: Config) -> Result<(), String> {
 }
 
 /// The Lambda runtime: everything built once per cold start, then one invocation after another.
-pub(crate) fn lambda(mut config: Config) -> Result<(), String> {
-    // The demo page is for people running pixflow on their own machine.
-    config.demo = false;
+pub(crate) fn lambda(config: Config) -> Result<(), String> {
     #[cfg(feature = "aws")]
     {
         let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
@@ -117,14 +115,12 @@ struct Warmed {
 
 /// `pixflow warm`: every variant of every key through the app, so results land in the store.
 pub(crate) fn warm(
-    mut config: Config,
+    config: Config,
     variants: &[String],
     keys_file: Option<&Path>,
     concurrency: usize,
 ) -> Result<(), String> {
     use pixflow::spec::parse_options;
-    // Results go to the store; holding them in memory too would only cost.
-    config.memory_cache_bytes = 0;
     let max_side = config.limits.max_output_side;
     let specs = variants
         .iter()
@@ -143,7 +139,24 @@ pub(crate) fn warm(
                 .collect::<Result<Vec<_>, _>>()?,
             None => state.source.list(None).await.map_err(|e| e.to_string())?,
         };
-        let jobs: Vec<_> = keys.iter().flat_map(|k| specs.iter().map(move |s| (k.clone(), s.clone()))).collect();
+        // Each variant as the server names it (spec::resolve); an `f_auto` variant is warmed in
+        // every format the edge asks for: AVIF, WebP, and JPEG-or-PNG.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let mut jobs = Vec::new();
+        for key in &keys {
+            for spec in &specs {
+                for accept in [None, Some("image/avif"), Some("image/webp")] {
+                    let request = pixflow::spec::Request { key: Some(key), written: spec, signature: None, accept, now };
+                    let rules = pixflow::spec::Rules { signer: None, ..state.rules() };
+                    let resolved = pixflow::spec::resolve(&request, &rules).map_err(|e| format!("--variant {spec}: {e}"))?;
+                    let varies = resolved.vary_accept;
+                    jobs.push((key.clone(), spec.clone(), accept, resolved.variant));
+                    if !varies {
+                        break;
+                    }
+                }
+            }
+        }
         let bar = indicatif::ProgressBar::new(jobs.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta} {msg}")
@@ -151,22 +164,25 @@ pub(crate) fn warm(
         );
         let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
-        for (key, spec) in jobs {
+        for (key, spec, accept, variant) in jobs {
             let (state, limit, bar) = (state.clone(), limit.clone(), bar.clone());
             tasks.spawn(async move {
                 let _permit = limit.acquire().await;
                 let path = format!("/{spec}/{}", key.to_url_path());
-                let req = http::Request::get(path).body(axum::body::Body::empty()).expect("a valid request");
+                let mut req = http::Request::get(path);
+                if let Some(a) = accept {
+                    req = req.header("accept", a);
+                }
+                let req = req.body(axum::body::Body::empty()).expect("a valid request");
                 let resp = tower::ServiceExt::oneshot(pixflow::app(state.clone()), req).await.expect("infallible");
                 let status = resp.status().as_u16();
                 let content_type =
                     resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
                 let body = http_body_util::BodyExt::collect(resp.into_body()).await.map(|b| b.to_bytes());
-                let variant = pixflow::http::variant_name(&spec, spec.format);
                 let line = Warmed {
                     key: key.to_string(),
                     destination_key: state.store.locate(&key, &variant).filter(|_| status == 200),
-                    variant,
+                    variant: variant.to_string(),
                     status,
                     bytes: body.map(|b| b.len()).unwrap_or(0),
                     content_type,
@@ -222,7 +238,8 @@ pub(crate) fn sign(path: &str, secret: &str, expires_in: Option<u64>) -> Result<
     let sig = sign_spec(secret.as_bytes(), &spec, &parsed.key);
     let mut tokens = spec.tokens(true);
     tokens.push(format!("s_{sig}"));
-    println!("/{}/{}", tokens.join(","), parsed.key);
+    // The key percent-encoded as the URL path carries it (a space is %20, not a raw space).
+    println!("/{}/{}", tokens.join(","), parsed.key.to_url_path());
     Ok(())
 }
 

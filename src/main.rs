@@ -1,7 +1,7 @@
 //! The `pixflow` binary: logging, configuration once, then the chosen command.
 
 use clap::{Parser, Subcommand};
-use pixflow::config::{Config, ServeArgs};
+use pixflow::config::{Config, Role, ServeArgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -111,13 +111,15 @@ fn main() -> ExitCode {
     let command = if on_lambda { Cli::parse_from(["pixflow", "lambda"]) } else { Cli::parse() }.command;
     let result = match command {
         Command::Serve(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::serve),
-        Command::Lambda(args) => Config::from_args(&args).map_err(|e| e.to_string()).and_then(cli::lambda),
+        Command::Lambda(args) => {
+            Config::from_args_as(&args, Role::Lambda).map_err(|e| e.to_string()).and_then(cli::lambda)
+        }
         Command::Transform { input, output, options } => cli::transform(&input, &output, &options),
         Command::Cost { input, options } => cli::cost(&input, &options),
         Command::Purge { key, args } => {
             Config::from_args(&args).map_err(|e| e.to_string()).and_then(|c| cli::purge(c, &key))
         }
-        Command::Warm { variants, keys_file, concurrency, args } => Config::from_args(&args)
+        Command::Warm { variants, keys_file, concurrency, args } => Config::from_args_as(&args, Role::Warm)
             .map_err(|e| e.to_string())
             .and_then(|c| cli::warm(c, &variants, keys_file.as_deref(), concurrency)),
         Command::Canonical { path, accept } => cli::canonical(&path, &accept),

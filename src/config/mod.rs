@@ -1,110 +1,16 @@
 //! The only reader of flags and environment: defaults, parsing, and validation at start-up with a
 //! message naming the bad setting. Every flag has an environment variable of the same name.
 
+mod args;
+pub mod defaults;
+
+pub use args::ServeArgs;
+
 use crate::spec::{Presets, Signer};
 use crate::transform::{limit_defaults, Limits};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Settings shared by `serve` and the Lambda runtime, as given on the command line or in the
-/// environment.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// Originals: a local folder (or `s3://bucket/prefix`). Default: the embedded samples.
-    #[arg(long, env = "PIXFLOW_SOURCE")]
-    pub source: Option<String>,
-    /// Rendered results: a local folder, or `off`.
-    #[arg(long, env = "PIXFLOW_RESULT_STORE", default_value = "off")]
-    pub result_store: String,
-    /// Address of the local HTTP server.
-    #[arg(long, env = "PIXFLOW_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// In-memory cache size in MB; 0 turns it off. Default: 256, or a quarter of the function's
-    /// memory on Lambda.
-    #[arg(long, env = "PIXFLOW_MEMORY_CACHE_MB")]
-    pub memory_cache_mb: Option<u64>,
-    /// An S3-compatible endpoint (path-style addressing), e.g. a local S3 server.
-    #[arg(long, env = "PIXFLOW_S3_ENDPOINT")]
-    pub s3_endpoint: Option<String>,
-    /// Deadline of one S3 call, retries included, in seconds.
-    #[arg(long, env = "PIXFLOW_S3_TIMEOUT_SECS", default_value_t = 10.0)]
-    pub s3_timeout_secs: f64,
-    /// How long a source's version (ETag) is trusted before it is looked up again, in seconds.
-    /// Default: 0 for a folder (a stat is cheap), 60 for S3 (one HeadObject per key per minute).
-    #[arg(long, env = "PIXFLOW_REVALIDATE_SECS")]
-    pub revalidate_secs: Option<u64>,
-    /// Signing secret; when set, URLs with options must carry a valid `s_` signature.
-    #[arg(long, env = "PIXFLOW_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
-    /// Let `t_NAME` preset URLs through without a signature.
-    #[arg(long, env = "PIXFLOW_ALLOW_UNSIGNED_PRESETS")]
-    pub allow_unsigned_presets: bool,
-    /// Serve only `t_NAME` URLs (and originals); any other options answer 403.
-    #[arg(long, env = "PIXFLOW_PRESETS_ONLY")]
-    pub presets_only: bool,
-    /// Presets: `name=tokens;name=tokens`, or the path of a file holding them.
-    #[arg(long, env = "PIXFLOW_PRESETS")]
-    pub presets: Option<String>,
-    /// Largest source in megapixels, read from the header before decoding.
-    #[arg(long, env = "PIXFLOW_MAX_SOURCE_MP", default_value_t = limit_defaults::MAX_SOURCE_MP)]
-    pub max_source_mp: f64,
-    /// Largest output in megapixels (width × height).
-    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_MP", default_value_t = limit_defaults::MAX_OUTPUT_MP)]
-    pub max_output_mp: f64,
-    /// Largest enlargement of the source per side (8 = at most eight times wider and taller).
-    #[arg(long, env = "PIXFLOW_MAX_UPSCALE", default_value_t = limit_defaults::MAX_UPSCALE)]
-    pub max_upscale: f64,
-    /// Largest estimated CPU cost of one transform, in cost units (about ms of one core; the
-    /// weights are in src/transform/cost.rs).
-    #[arg(long, env = "PIXFLOW_MAX_COST", default_value_t = limit_defaults::MAX_COST)]
-    pub max_cost: u64,
-    /// Memory that transforms, buffered originals and request bodies may hold at once, in MB;
-    /// each reserves its estimate before it starts. Default: half the function's memory on
-    /// Lambda, else 1024.
-    #[arg(long, env = "PIXFLOW_MAX_MEMORY_MB")]
-    pub max_memory_mb: Option<u64>,
-    /// Largest source file in MB.
-    #[arg(long, env = "PIXFLOW_MAX_SOURCE_MB", default_value_t = 50.0)]
-    pub max_source_mb: f64,
-    /// Largest output side in pixels.
-    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_SIDE", default_value_t = limit_defaults::MAX_OUTPUT_SIDE)]
-    pub max_output_side: u32,
-    /// Largest encoded output in MB.
-    #[arg(long, env = "PIXFLOW_MAX_OUTPUT_MB", default_value_t = limit_defaults::MAX_OUTPUT_MB)]
-    pub max_output_mb: f64,
-    /// Deadline for one transform, in seconds.
-    #[arg(long, env = "PIXFLOW_TRANSFORM_TIMEOUT_SECS", default_value_t = 20.0)]
-    pub transform_timeout_secs: f64,
-    /// Transforms run at once; more wait (default: the number of CPUs).
-    #[arg(long, env = "PIXFLOW_MAX_TRANSFORMS")]
-    pub max_transforms: Option<usize>,
-    /// How long a request waits for a transform slot before 503, in milliseconds.
-    #[arg(long, env = "PIXFLOW_QUEUE_WAIT_MS", default_value_t = 10_000)]
-    pub queue_wait_ms: u64,
-    /// Accept `POST /_/transform` (images sent in the request body). Off: it spends CPU on anyone's bytes.
-    #[arg(long, env = "PIXFLOW_ALLOW_POST")]
-    pub allow_post: bool,
-    /// When set, `POST /_/transform` needs this value in an `X-Api-Key` header.
-    #[arg(long, env = "PIXFLOW_POST_API_KEY", hide_env_values = true)]
-    pub post_api_key: Option<String>,
-    /// Serve the `/_/demo` page (a gallery of one page of keys). Default: on for the embedded
-    /// samples, off for a folder or bucket; refused with `--secret` (its URLs are unsigned).
-    #[arg(long, env = "PIXFLOW_DEMO")]
-    pub demo: bool,
-    /// Connections `pixflow serve` keeps open at once; more wait to be accepted.
-    #[arg(long, env = "PIXFLOW_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
-    pub max_connections: usize,
-    /// Seconds a client has to send a request's headers before the connection is closed.
-    #[arg(long, env = "PIXFLOW_HEADER_READ_TIMEOUT_SECS", default_value_t = defaults::HEADER_READ_TIMEOUT_SECS)]
-    pub header_read_timeout_secs: f64,
-    /// Seconds a keep-alive connection may sit with no request in flight before it is closed.
-    #[arg(long, env = "PIXFLOW_IDLE_TIMEOUT_SECS", default_value_t = defaults::IDLE_TIMEOUT_SECS)]
-    pub idle_timeout_secs: f64,
-    /// `Cache-Control` of successful image responses.
-    #[arg(long, env = "PIXFLOW_CACHE_CONTROL", default_value = "public, max-age=31536000, immutable")]
-    pub cache_control: String,
-}
 
 /// Where originals are read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,16 +87,6 @@ pub struct Config {
     pub idle_timeout: Duration,
 }
 
-/// The defaults of the settings that both the flags and [`Config::default`] use.
-pub mod defaults {
-    /// `--max-connections`.
-    pub const MAX_CONNECTIONS: usize = 1024;
-    /// `--header-read-timeout-secs`.
-    pub const HEADER_READ_TIMEOUT_SECS: f64 = 10.0;
-    /// `--idle-timeout-secs`: CloudFront's own origin keep-alive default.
-    pub const IDLE_TIMEOUT_SECS: f64 = 5.0;
-}
-
 /// A setting that cannot be used, with its name.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid setting {setting}: {message}")]
@@ -218,23 +114,23 @@ impl Default for Config {
         Config {
             source: SourceConfig::Embedded,
             result_store: StoreConfig::Off,
-            listen: ([127, 0, 0, 1], 8080).into(),
-            memory_cache_bytes: 256 << 20,
+            listen: defaults::LISTEN.parse().expect("the default address parses"),
+            memory_cache_bytes: defaults::MEMORY_CACHE_MB << 20,
             signer: None,
             allow_unsigned_presets: false,
             presets: Presets::default(),
             limits: Limits::default(),
-            max_source_bytes: 50_000_000,
-            transform_timeout: Duration::from_secs(20),
-            cache_control: "public, max-age=31536000, immutable".into(),
+            max_source_bytes: (defaults::MAX_SOURCE_MB * 1e6) as u64,
+            transform_timeout: Duration::from_secs_f64(defaults::TRANSFORM_TIMEOUT_SECS),
+            cache_control: defaults::CACHE_CONTROL.into(),
             s3_endpoint: None,
-            s3_timeout: Duration::from_secs(10),
+            s3_timeout: Duration::from_secs_f64(defaults::S3_TIMEOUT_SECS),
             revalidate: Duration::ZERO,
             allow_post: false,
             post_api_key: None,
             demo: true,
             max_transforms: cpus(),
-            queue_wait: Duration::from_secs(10),
+            queue_wait: Duration::from_millis(defaults::QUEUE_WAIT_MS),
             presets_only: false,
             max_connections: defaults::MAX_CONNECTIONS,
             header_read_timeout: Duration::from_secs_f64(defaults::HEADER_READ_TIMEOUT_SECS),
@@ -247,29 +143,27 @@ fn cpus() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
+/// What the process is for; it decides the settings no flag gives, so that nothing changes a
+/// configuration after it is validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `pixflow serve`, and the one-shot subcommands.
+    Serve,
+    /// The Lambda runtime: no demo page (it is for people running pixflow on their own machine).
+    Lambda,
+    /// `pixflow warm`: results go to the store, so no memory cache.
+    Warm,
+}
+
 impl Config {
-    /// Validates `args` into a configuration.
+    /// Validates `args` into the configuration of `pixflow serve`.
     pub fn from_args(args: &ServeArgs) -> Result<Config, ConfigError> {
-        let source = match args.source.as_deref() {
-            None | Some("") => SourceConfig::Embedded,
-            Some(s) if s.starts_with("s3://") => s3_location("--source", s)?,
-            Some(path) => {
-                let p = PathBuf::from(path);
-                if !p.is_dir() {
-                    return Err(bad("--source", format!("`{path}` is not a folder")));
-                }
-                SourceConfig::Local(p)
-            }
-        };
-        let result_store = match args.result_store.as_str() {
-            "off" | "" => StoreConfig::Off,
-            s if s.starts_with("s3://") => match s3_location("--result-store", s)? {
-                #[cfg(feature = "aws")]
-                SourceConfig::S3(l) => StoreConfig::S3(l),
-                _ => unreachable!("s3_location returns S3 or an error"),
-            },
-            path => StoreConfig::Local(PathBuf::from(path)),
-        };
+        Config::from_args_as(args, Role::Serve)
+    }
+
+    /// Validates `args` into the configuration of a process with `role`.
+    pub fn from_args_as(args: &ServeArgs, role: Role) -> Result<Config, ConfigError> {
+        let (source, result_store) = locations(args)?;
         #[cfg(feature = "aws")]
         let is_s3 = matches!(source, SourceConfig::S3(_));
         #[cfg(not(feature = "aws"))]
@@ -277,27 +171,7 @@ impl Config {
         let listen = args.listen.parse().map_err(|e| {
             bad("--listen", format!("`{}` is not an address like 127.0.0.1:8080 ({e})", args.listen))
         })?;
-        if !(16..=65_535).contains(&args.max_output_side) {
-            return Err(bad("--max-output-side", "must be 16 to 65535"));
-        }
-        if !(args.max_upscale.is_finite() && args.max_upscale >= 1.0) {
-            return Err(bad("--max-upscale", "must be a number of at least 1"));
-        }
-        let limits = Limits {
-            max_source_pixels: (positive("--max-source-mp", args.max_source_mp)? * 1e6) as u64,
-            max_output_side: args.max_output_side,
-            max_output_pixels: (positive("--max-output-mp", args.max_output_mp)? * 1e6) as u64,
-            max_upscale: args.max_upscale,
-            max_cost: match args.max_cost {
-                0 => return Err(bad("--max-cost", "must be at least 1")),
-                n => n,
-            },
-            max_memory: match memory_budget_mb(args.max_memory_mb) {
-                0 => return Err(bad("--max-memory-mb", "must be at least 1")),
-                n => n << 20,
-            },
-            max_output_bytes: (positive("--max-output-mb", args.max_output_mb)? * 1e6) as u64,
-        };
+        let limits = limits(args)?;
         let presets_text = match args.presets.as_deref() {
             None => String::new(),
             Some(p) if !p.contains('=') => std::fs::read_to_string(p)
@@ -316,7 +190,7 @@ impl Config {
             }
             (true, false) => true,
             (false, signed) => !signed && source == SourceConfig::Embedded,
-        };
+        } && role != Role::Lambda;
         if args.cache_control.contains(['\r', '\n']) {
             return Err(bad("--cache-control", "must be one header line"));
         }
@@ -324,7 +198,10 @@ impl Config {
             source,
             result_store,
             listen,
-            memory_cache_bytes: memory_cache_mb(args.memory_cache_mb).saturating_mul(1 << 20),
+            memory_cache_bytes: match role {
+                Role::Warm => 0,
+                _ => memory_cache_mb(args.memory_cache_mb).saturating_mul(1 << 20),
+            },
             signer,
             allow_unsigned_presets: args.allow_unsigned_presets,
             presets,
@@ -366,6 +243,56 @@ impl Config {
     }
 }
 
+/// Where originals come from and results go.
+fn locations(args: &ServeArgs) -> Result<(SourceConfig, StoreConfig), ConfigError> {
+    let source = match args.source.as_deref() {
+        None | Some("") => SourceConfig::Embedded,
+        Some(s) if s.starts_with("s3://") => s3_location("--source", s)?,
+        Some(path) => {
+            let p = PathBuf::from(path);
+            if !p.is_dir() {
+                return Err(bad("--source", format!("`{path}` is not a folder")));
+            }
+            SourceConfig::Local(p)
+        }
+    };
+    let result_store = match args.result_store.as_str() {
+        "off" | "" => StoreConfig::Off,
+        s if s.starts_with("s3://") => match s3_location("--result-store", s)? {
+            #[cfg(feature = "aws")]
+            SourceConfig::S3(l) => StoreConfig::S3(l),
+            _ => unreachable!("s3_location returns S3 or an error"),
+        },
+        path => StoreConfig::Local(PathBuf::from(path)),
+    };
+    Ok((source, result_store))
+}
+
+/// The per-request limits.
+fn limits(args: &ServeArgs) -> Result<Limits, ConfigError> {
+    if !(16..=65_535).contains(&args.max_output_side) {
+        return Err(bad("--max-output-side", "must be 16 to 65535"));
+    }
+    if !(args.max_upscale.is_finite() && args.max_upscale >= 1.0) {
+        return Err(bad("--max-upscale", "must be a number of at least 1"));
+    }
+    Ok(Limits {
+        max_source_pixels: (positive("--max-source-mp", args.max_source_mp)? * 1e6) as u64,
+        max_output_side: args.max_output_side,
+        max_output_pixels: (positive("--max-output-mp", args.max_output_mp)? * 1e6) as u64,
+        max_upscale: args.max_upscale,
+        max_cost: match args.max_cost {
+            0 => return Err(bad("--max-cost", "must be at least 1")),
+            n => n,
+        },
+        max_memory: match memory_budget_mb(args.max_memory_mb) {
+            0 => return Err(bad("--max-memory-mb", "must be at least 1")),
+            n => n << 20,
+        },
+        max_output_bytes: (positive("--max-output-mb", args.max_output_mb)? * 1e6) as u64,
+    })
+}
+
 /// `s3://bucket/prefix`, when this build has the AWS parts.
 fn s3_location(setting: &'static str, url: &str) -> Result<SourceConfig, ConfigError> {
     #[cfg(feature = "aws")]
@@ -392,7 +319,9 @@ fn memory_budget_mb(given: Option<u64>) -> u64 {
 }
 
 fn default_memory_cache_mb(given: Option<u64>, lambda_mb: Option<&str>) -> u64 {
-    given.unwrap_or_else(|| lambda_mb.and_then(|m| m.parse::<u64>().ok()).map_or(256, |mb| mb / 4))
+    given.unwrap_or_else(|| {
+        lambda_mb.and_then(|m| m.parse::<u64>().ok()).map_or(defaults::MEMORY_CACHE_MB, |mb| mb / 4)
+    })
 }
 
 #[cfg(test)]
