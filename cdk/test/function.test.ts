@@ -49,7 +49,7 @@ function originOf(req: CfRequest): string {
   return q.length ? `${req.uri}?${q.join('&')}` : req.uri;
 }
 
-const vectors: { url: string; accept?: string; origin?: string; error?: string }[] = JSON.parse(
+const vectors: { url: string; accept?: string; origin?: string; error?: string; message?: string }[] = JSON.parse(
   readFileSync(path.join(__dirname, '..', '..', 'tests', 'vectors', 'canonical.json'), 'utf8'),
 );
 
@@ -62,8 +62,9 @@ test('the function agrees with every shared vector', () => {
   const failures: string[] = [];
   for (const v of vectors) {
     const out = handler(event(v.url, v.accept));
-    const got = out.statusCode ? { error: JSON.parse(out.body).error, status: out.statusCode } : { origin: originOf(out) };
-    const want = v.origin !== undefined ? { origin: v.origin } : { error: v.error, status: 400 };
+    const body = out.statusCode ? JSON.parse(out.body) : null;
+    const got = body ? { error: body.error, message: body.message, status: out.statusCode } : { origin: originOf(out) };
+    const want = v.origin !== undefined ? { origin: v.origin } : { error: v.error, message: v.message, status: 400 };
     try {
       assert.deepEqual(got, want);
     } catch {

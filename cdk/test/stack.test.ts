@@ -168,6 +168,13 @@ test('alarms on errors, throttles, p99 duration and the edge 5xx rate, and a das
   t.hasOutput('ExampleUrl', {});
 });
 
+test('regression: the example URL names the key below the source prefix, which pixflow prepends itself', () => {
+  const { template } = synth({ sourceBucketName: 'my-photos', sourcePrefix: 'originals' });
+  const url = JSON.stringify(template.findOutputs('ExampleUrl'));
+  assert.match(url, /\/w_400,h_300,c_fill,f_auto\/photos\/cat\.jpg/);
+  assert.doesNotMatch(url, /f_auto\/originals\//);
+});
+
 test('an existing source bucket is used by name, and the secret is a reference, never plaintext', () => {
   const { template } = synth({ sourceBucketName: 'my-photos', sourcePrefix: 'originals', signingSecretName: 'pixflow/signing' });
   assert.equal(Object.keys(template.findResources('AWS::S3::Bucket')).length, 2);

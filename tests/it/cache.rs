@@ -91,5 +91,13 @@ async fn purge_removes_every_variant_of_a_key() {
     let dir = DirStore::new(store.path()).unwrap();
     let key = pixflow::spec::validate_key("q.png").unwrap();
     assert_eq!(dir.purge(&key).await.unwrap(), 3);
-    assert_eq!(dir.get(&key, "w_10").await.unwrap(), None);
+    assert_eq!(
+        dir.get(
+            &key,
+            &pixflow::spec::Variant::new(&pixflow::spec::parse_options("w_10", 8192).unwrap(), None, None)
+        )
+        .await
+        .unwrap(),
+        None
+    );
 }

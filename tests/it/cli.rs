@@ -4,13 +4,13 @@ use crate::fixtures;
 use crate::s3::moto;
 use std::process::Command;
 
-fn pixflow() -> Command {
+pub(crate) fn pixflow() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pixflow"));
     c.env_remove("AWS_LAMBDA_RUNTIME_API").env("RUST_LOG", "off");
     c
 }
 
-fn run(cmd: &mut Command) -> (bool, String, String) {
+pub(crate) fn run(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().expect("run pixflow");
     (
         out.status.success(),
@@ -19,7 +19,7 @@ fn run(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
-fn lines(stdout: &str) -> Vec<serde_json::Value> {
+pub(crate) fn lines(stdout: &str) -> Vec<serde_json::Value> {
     stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
 }
 

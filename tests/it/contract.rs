@@ -120,17 +120,17 @@ async fn store_put_get_purge() {
     for (name, b) in backends().await {
         let store = b.store();
         let k = key("photos/cat.jpg");
-        assert_eq!(store.get(&k, "w_10").await.unwrap(), None, "{name}");
-        store.put(&k, "w_10", &result(b"ten", "e1")).await.unwrap();
-        store.put(&k, "f_webp,w_20.webp", &result(b"twenty", "e1")).await.unwrap();
+        assert_eq!(store.get(&k, &v("w_10")).await.unwrap(), None, "{name}");
+        store.put(&k, &v("w_10"), &result(b"ten", "e1")).await.unwrap();
+        store.put(&k, &v("w_20,f_webp"), &result(b"twenty", "e1")).await.unwrap();
         // A nested key's variants are not the parent's.
-        store.put(&key("photos/cat.jpg/inner.jpg"), "w_5", &result(b"five", "e1")).await.unwrap();
-        assert_eq!(store.get(&k, "w_10").await.unwrap(), Some(result(b"ten", "e1")), "{name}");
-        store.put(&k, "w_10", &result(b"TEN", "e2")).await.unwrap();
-        assert_eq!(store.get(&k, "w_10").await.unwrap(), Some(result(b"TEN", "e2")), "{name}: replaced");
+        store.put(&key("photos/cat.jpg/inner.jpg"), &v("w_5"), &result(b"five", "e1")).await.unwrap();
+        assert_eq!(store.get(&k, &v("w_10")).await.unwrap(), Some(result(b"ten", "e1")), "{name}");
+        store.put(&k, &v("w_10"), &result(b"TEN", "e2")).await.unwrap();
+        assert_eq!(store.get(&k, &v("w_10")).await.unwrap(), Some(result(b"TEN", "e2")), "{name}: replaced");
         assert_eq!(store.purge(&k).await.unwrap(), 2, "{name}");
-        assert_eq!(store.get(&k, "w_10").await.unwrap(), None, "{name}");
-        assert!(store.get(&key("photos/cat.jpg/inner.jpg"), "w_5").await.unwrap().is_some(), "{name}");
+        assert_eq!(store.get(&k, &v("w_10")).await.unwrap(), None, "{name}");
+        assert!(store.get(&key("photos/cat.jpg/inner.jpg"), &v("w_5")).await.unwrap().is_some(), "{name}");
         assert_eq!(store.purge(&key("never/stored.jpg")).await.unwrap(), 0, "{name}");
     }
 }
@@ -146,13 +146,19 @@ async fn store_concurrent_puts_leave_whole_entries() {
                 let store = store.clone();
                 let k = k.clone();
                 let p = payloads[i % 4];
-                tokio::spawn(async move { store.put(&k, "w_1", &result(p, "e")).await })
+                tokio::spawn(async move { store.put(&k, &v("w_1"), &result(p, "e")).await })
             })
             .collect();
         for t in tasks {
             t.await.unwrap().unwrap();
         }
-        let got = store.get(&k, "w_1").await.unwrap().unwrap();
+        let got = store.get(&k, &v("w_1")).await.unwrap().unwrap();
         assert!(payloads.contains(&&got.bytes[..]), "{name}: {:?}", got.bytes);
     }
+}
+
+/// A variant as the server names it, from its options.
+fn v(options: &str) -> pixflow::spec::Variant {
+    let spec = pixflow::spec::parse_options(options, 8192).unwrap();
+    pixflow::spec::Variant::new(&spec, spec.format, None)
 }

@@ -10,6 +10,7 @@ mod dc_only;
 mod faults;
 mod fixtures;
 mod geometry;
+mod golden;
 mod hardening;
 mod hostile;
 mod http_semantics;
