@@ -47,8 +47,9 @@ export class PixflowStack extends Stack {
     new CfnOutput(this, 'DistributionDomain', { value: edge.distribution.distributionDomainName });
     new CfnOutput(this, 'SourceBucket', { value: storage.source.bucketName });
     new CfnOutput(this, 'ExampleUrl', {
-      value: `https://${domain}/w_400,h_300,c_fill,f_auto/${c.sourcePrefix}photos/cat.jpg`,
-      description: 'Upload photos/cat.jpg to the source bucket (under the prefix), then open this.',
+      // pixflow prepends the source prefix itself: the URL names the key below it.
+      value: `https://${domain}/w_400,h_300,c_fill,f_auto/photos/cat.jpg`,
+      description: `Upload photos/cat.jpg to the source bucket as ${c.sourcePrefix}photos/cat.jpg, then open this.`,
     });
   }
 }
