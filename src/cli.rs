@@ -130,33 +130,10 @@ pub(crate) fn warm(
     rt.block_on(async {
         let state = AppState::from_config(config).await.map_err(|e| e.to_string())?;
         let keys = match keys_file {
-            Some(f) => std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read {}: {e}", f.display()))?
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(|k| validate_key(k).map_err(|e| format!("{}: {e}", f.display())))
-                .collect::<Result<Vec<_>, _>>()?,
+            Some(f) => keys_in(f)?,
             None => state.source.list(None).await.map_err(|e| e.to_string())?,
         };
-        // Each variant as the server names it (spec::resolve); an `f_auto` variant is warmed in
-        // every format the edge asks for: AVIF, WebP, and JPEG-or-PNG.
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let mut jobs = Vec::new();
-        for key in &keys {
-            for spec in &specs {
-                for accept in [None, Some("image/avif"), Some("image/webp")] {
-                    let request = pixflow::spec::Request { key: Some(key), written: spec, signature: None, accept, now };
-                    let rules = pixflow::spec::Rules { signer: None, ..state.rules() };
-                    let resolved = pixflow::spec::resolve(&request, &rules).map_err(|e| format!("--variant {spec}: {e}"))?;
-                    let varies = resolved.vary_accept;
-                    jobs.push((key.clone(), spec.clone(), accept, resolved.variant));
-                    if !varies {
-                        break;
-                    }
-                }
-            }
-        }
+        let jobs = warm_jobs(&state, &keys, &specs)?;
         let bar = indicatif::ProgressBar::new(jobs.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta} {msg}")
@@ -207,6 +184,48 @@ pub(crate) fn warm(
             Ok(())
         }
     })
+}
+
+/// The keys listed in `file`, one a line.
+fn keys_in(file: &Path) -> Result<Vec<pixflow::spec::Key>, String> {
+    std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|k| validate_key(k).map_err(|e| format!("{}: {e}", file.display())))
+        .collect()
+}
+
+/// One warm job: the key, the variant's options, the `Accept` to send, the stored identity.
+type WarmJob =
+    (pixflow::spec::Key, pixflow::spec::TransformSpec, Option<&'static str>, pixflow::spec::Variant);
+
+/// Each variant of each key as the server names it (spec::resolve); an `f_auto` variant is
+/// warmed in every format the edge asks for: AVIF, WebP, and JPEG-or-PNG.
+fn warm_jobs(
+    state: &AppState,
+    keys: &[pixflow::spec::Key],
+    specs: &[pixflow::spec::TransformSpec],
+) -> Result<Vec<WarmJob>, String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let rules = pixflow::spec::Rules { signer: None, ..state.rules() };
+    let mut jobs = Vec::new();
+    for key in keys {
+        for spec in specs {
+            for accept in [None, Some("image/avif"), Some("image/webp")] {
+                let request =
+                    pixflow::spec::Request { key: Some(key), written: spec, signature: None, accept, now };
+                let resolved =
+                    pixflow::spec::resolve(&request, &rules).map_err(|e| format!("--variant {spec}: {e}"))?;
+                jobs.push((key.clone(), spec.clone(), accept, resolved.variant));
+                if !resolved.vary_accept {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(jobs)
 }
 
 /// `pixflow canonical PATH`: the origin form, or `400 <code>` (exit status 1).

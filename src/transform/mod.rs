@@ -150,16 +150,7 @@ pub fn run(
 ) -> Result<Output, TransformError> {
     let started = Instant::now();
     if spec.format == Some(Format::Json) {
-        let meta = decode::guarded("header reader", || metadata::describe(bytes, spec, limits))?;
-        let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
-        let timings = Timings { decode: started.elapsed(), ..Timings::default() };
-        return Ok(Output {
-            bytes: json,
-            format: Format::Json,
-            width: meta.output.width,
-            height: meta.output.height,
-            timings,
-        });
+        return describe(bytes, spec, limits, started);
     }
     let (header, displayed, plan) = planned(bytes, spec, limits)?;
     let (eighths, png_factor) = shrink_on_load(&header, &plan);
@@ -174,22 +165,7 @@ pub fn run(
     let mut img = orient::orient(decoded.image, exif, spec);
     check(deadline)?;
 
-    // The plan is in full-size displayed pixels; the decoded image may be DCT-scaled.
-    let fx = f64::from(img.width()) / f64::from(displayed.0);
-    let fy = f64::from(img.height()) / f64::from(displayed.1);
-    let r = plan.region;
-    let exact = fx == 1.0 && fy == 1.0 && !plan.resizes();
-    if exact && (r.width, r.height) != (img.width(), img.height()) {
-        img = img.crop_imm(r.x, r.y, r.width, r.height);
-    } else if !exact {
-        let region = resize::Region {
-            x: f64::from(r.x) * fx,
-            y: f64::from(r.y) * fy,
-            width: f64::from(r.width) * fx,
-            height: f64::from(r.height) * fy,
-        };
-        img = resize::resize(&img, region, plan.scaled, deadline)?;
-    }
+    img = crop_and_scale(img, displayed, &plan, deadline)?;
     // Colour management after the resize, as libvips' thumbnail does: far fewer pixels to convert.
     img = color::to_srgb(img, icc.as_deref());
     if spec.gray {
@@ -229,6 +205,50 @@ pub fn run(
         )));
     }
     Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
+}
+
+/// `f_json`: the metadata, from the header alone.
+fn describe(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    started: Instant,
+) -> Result<Output, TransformError> {
+    let meta = decode::guarded("header reader", || metadata::describe(bytes, spec, limits))?;
+    let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
+    let timings = Timings { decode: started.elapsed(), ..Timings::default() };
+    Ok(Output {
+        bytes: json,
+        format: Format::Json,
+        width: meta.output.width,
+        height: meta.output.height,
+        timings,
+    })
+}
+
+/// The plan's region scaled to its size. The plan is in full-size displayed pixels; the decoded
+/// image may be DCT-scaled, so the region is scaled to it first.
+fn crop_and_scale(
+    img: image::DynamicImage,
+    displayed: (u32, u32),
+    plan: &geometry::Plan,
+    deadline: Instant,
+) -> Result<image::DynamicImage, TransformError> {
+    let fx = f64::from(img.width()) / f64::from(displayed.0);
+    let fy = f64::from(img.height()) / f64::from(displayed.1);
+    let r = plan.region;
+    let exact = fx == 1.0 && fy == 1.0 && !plan.resizes();
+    if exact {
+        let whole = (r.width, r.height) == (img.width(), img.height());
+        return Ok(if whole { img } else { img.crop_imm(r.x, r.y, r.width, r.height) });
+    }
+    let region = resize::Region {
+        x: f64::from(r.x) * fx,
+        y: f64::from(r.y) * fy,
+        width: f64::from(r.width) * fx,
+        height: f64::from(r.height) * fy,
+    };
+    resize::resize(&img, region, plan.scaled, deadline)
 }
 
 /// The header (limits checked), the displayed size (after EXIF orientation) and the geometry plan

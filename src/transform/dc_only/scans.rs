@@ -21,6 +21,7 @@ pub(super) fn scan(
     let spectral = header.get(1 + 2 * n..4 + 2 * n)?;
     let (ss, se, ah, al) = (spectral[0], spectral[1], spectral[2] >> 4, u32::from(spectral[2] & 15));
     if ss != 0 {
+        // An AC scan: the first pass of subsampled chroma is decoded, every other one skipped.
         if n == 1 && ss == 1 && se >= 4 && ah == 0 && al <= 13 {
             let id = *header.get(1)?;
             let table = usize::from(header.get(2)? & 15);
@@ -38,22 +39,7 @@ pub(super) fn scan(
     if n == 0 || n > frame.components.len() || al > 13 {
         return None;
     }
-    let mut members = Vec::with_capacity(n);
-    for k in 0..n {
-        let id = *header.get(1 + 2 * k)?;
-        let index = frame.components.iter().position(|c| c.id == id)?;
-        let table = usize::from(header.get(2 + 2 * k)? >> 4);
-        members.push((index, table));
-    }
-    for &(index, table) in &members {
-        let c = &mut frame.components[index];
-        if ah == 0 {
-            tables.get(table)?.as_ref()?;
-            c.quant = Some(quant[c.table]?[0]);
-        } else if c.quant.is_none() {
-            return None; // a refinement before the first pass
-        }
-    }
+    let members = dc_members(header, n, ah, frame, quant, tables)?;
     let mut bits = Bits { data: bytes, pos: start, acc: 0, count: 0, at_marker: false };
     // A scan of one component codes its blocks one by one; an interleaved scan codes MCUs.
     let layout: Vec<(usize, usize, usize)> = members
@@ -158,6 +144,32 @@ fn low_ac_scan(
     })?;
     c.low_ac = low;
     Some(bits.pos.min(bytes.len()))
+}
+
+/// The components of a DC scan (index, DC table), with each first pass's quantiser recorded.
+fn dc_members(
+    header: &[u8],
+    n: usize,
+    ah: u8,
+    frame: &mut Frame,
+    quant: &[Option<[u16; 5]>; 4],
+    tables: &[Option<Huffman>; 8],
+) -> Option<Vec<(usize, usize)>> {
+    let mut members = Vec::with_capacity(n);
+    for k in 0..n {
+        let id = *header.get(1 + 2 * k)?;
+        let index = frame.components.iter().position(|c| c.id == id)?;
+        let table = usize::from(header.get(2 + 2 * k)? >> 4);
+        let c = &mut frame.components[index];
+        if ah == 0 {
+            tables.get(table)?.as_ref()?;
+            c.quant = Some(quant[c.table]?[0]);
+        } else if c.quant.is_none() {
+            return None; // a refinement before the first pass
+        }
+        members.push((index, table));
+    }
+    Some(members)
 }
 
 /// Visits `units` (columns, rows) coding units in order with the restart interval: before every
