@@ -5,44 +5,15 @@
 //! message) when they are not set.
 
 use crate::fixtures;
+use crate::lambda::{emulator, Emulator};
 use crate::s3::moto;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-/// An emulator and the function it serves, killed when dropped.
-struct Running {
-    port: u16,
-    children: Vec<Child>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// `bootstrap` behind a fresh `cargo lambda watch`, with `env` for the function.
-fn run(bootstrap: &Path, arm64: bool, env: &[(&str, String)]) -> Running {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let watch = Command::new(root.join("target/tools/venv/bin/cargo-lambda"))
-        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
-        .current_dir(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start cargo lambda watch");
-    let mut running = Running { port, children: vec![watch] };
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the emulator did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// `bootstrap` behind a fresh emulator, with `env` for the function.
+fn run(bootstrap: &Path, arm64: bool, env: &[(&str, String)]) -> Emulator {
     let mut function = if arm64 {
         // User-mode emulation with Debian's arm64 glibc as the root for the dynamic loader.
         let mut c = Command::new("qemu-aarch64-static");
@@ -51,21 +22,13 @@ fn run(bootstrap: &Path, arm64: bool, env: &[(&str, String)]) -> Running {
     } else {
         Command::new(bootstrap)
     };
-    function
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        .env("RUST_LOG", "off")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    function.env("RUST_LOG", "off");
     for (k, v) in env {
         function.env(k, v);
     }
-    running.children.push(function.spawn().expect("start the function"));
-    running
+    let mut emu = emulator();
+    emu.serve(function, 1769);
+    emu
 }
 
 /// One answer: status, content type, ETag, body.
@@ -77,7 +40,7 @@ struct Answer {
     body: Vec<u8>,
 }
 
-fn fetch(r: &Running, path: &str, headers: &[(&str, &str)]) -> Answer {
+fn fetch(r: &Emulator, path: &str, headers: &[(&str, &str)]) -> Answer {
     let mut req = ureq::get(&format!("http://127.0.0.1:{}/lambda-url/_{path}", r.port))
         .timeout(Duration::from_secs(300));
     for (k, v) in headers {
@@ -118,7 +81,7 @@ fn smoke_folder() -> tempfile::TempDir {
 const CHROME: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
 
 /// The smoke set against one running artifact.
-fn smoke(r: &Running) -> Vec<(String, Answer)> {
+fn smoke(r: &Emulator) -> Vec<(String, Answer)> {
     let mut out = Vec::new();
     for (path, accept) in [
         ("/w_200/big.jpg", ""),

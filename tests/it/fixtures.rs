@@ -65,6 +65,22 @@ pub fn jpeg_with_orientation(img: &DynamicImage, orientation: u16) -> Vec<u8> {
     with_segment(&jpeg, 0xE1, &app1)
 }
 
+/// `img` as a progressive JPEG at quality 90 with `subsamp` chroma, by libjpeg-turbo.
+pub fn progressive_jpeg(img: &RgbImage, subsamp: turbojpeg::Subsamp) -> Vec<u8> {
+    let mut c = turbojpeg::Compressor::new().unwrap();
+    c.set_progressive(true).unwrap();
+    c.set_quality(90).unwrap();
+    c.set_subsamp(subsamp).unwrap();
+    let image = turbojpeg::Image {
+        pixels: img.as_raw().as_slice(),
+        width: img.width() as usize,
+        pitch: img.width() as usize * 3,
+        height: img.height() as usize,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    c.compress_to_vec(image).unwrap()
+}
+
 /// `jpeg` with one more marker segment right after its SOI.
 fn with_segment(jpeg: &[u8], marker: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = jpeg[..2].to_vec();

@@ -219,7 +219,11 @@ fn hostile_files() -> Vec<(String, Vec<u8>, u16)> {
     v.push(("huge-exif.jpg".into(), big_segments(&jpeg, 0xE1, b"Exif\0\0", 1), 200));
     v.push(("huge-icc.jpg".into(), big_segments(&jpeg, 0xE2, b"ICC_PROFILE\0", 16), 200));
     // Progressive and CMYK JPEGs, 16-bit PNG: valid, served.
-    v.push(("progressive.jpg".into(), progressive_jpeg(), 200));
+    v.push((
+        "progressive.jpg".into(),
+        fixtures::progressive_jpeg(&fixtures::quadrants(120, 80), turbojpeg::Subsamp::None),
+        200,
+    ));
     v.push(("cmyk.jpg".into(), cmyk_jpeg(), 200));
     v.push(("16bit.png".into(), encode(&DynamicImage::ImageRgb16(q.to_rgb16()), ImageFormat::Png), 200));
     v.push((
@@ -245,21 +249,6 @@ fn big_segments(jpeg: &[u8], marker: u8, tag: &[u8], count: usize) -> Vec<u8> {
     }
     out.extend_from_slice(&jpeg[2..]);
     out
-}
-
-fn progressive_jpeg() -> Vec<u8> {
-    let q = fixtures::quadrants(120, 80);
-    let mut c = turbojpeg::Compressor::new().unwrap();
-    c.set_progressive(true).unwrap();
-    c.set_quality(90).unwrap();
-    let img = turbojpeg::Image {
-        pixels: q.as_raw().as_slice(),
-        width: 120,
-        pitch: 360,
-        height: 80,
-        format: turbojpeg::PixelFormat::RGB,
-    };
-    c.compress_to_vec(img).unwrap()
 }
 
 fn cmyk_jpeg() -> Vec<u8> {

@@ -139,9 +139,10 @@ async fn the_streaming_adapter_carries_more_than_6_mb() {
     assert!(got == expected, "{} bytes streamed, {} expected", got.len(), expected.len());
 }
 
-/// cargo-lambda's emulator (runtime API + Function URLs) and the built binary, both stopped on drop.
-struct Emulator {
-    port: u16,
+/// cargo-lambda's emulator (runtime API + Function URLs) and the functions it serves, all stopped
+/// on drop. `tests/it/artifacts.rs` runs the shipped artifacts behind it too.
+pub(crate) struct Emulator {
+    pub(crate) port: u16,
     children: Vec<Child>,
 }
 
@@ -158,7 +159,8 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start_emulator() -> Emulator {
+/// A fresh `cargo lambda watch`, serving no function yet.
+pub(crate) fn emulator() -> Emulator {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let cargo_lambda = root.join("target/tools/venv/bin/cargo-lambda");
     assert!(cargo_lambda.exists(), "{} is missing: run scripts/setup first", cargo_lambda.display());
@@ -170,25 +172,40 @@ fn start_emulator() -> Emulator {
         .stderr(Stdio::null())
         .spawn()
         .expect("start cargo lambda watch");
-    let mut emu = Emulator { port, children: vec![watch] };
+    let emu = Emulator { port, children: vec![watch] };
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "the emulator did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let function = Command::new(env!("CARGO_BIN_EXE_pixflow"))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        .env("PIXFLOW_SOURCE", fixtures::dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the function");
-    emu.children.push(function);
+    emu
+}
+
+impl Emulator {
+    /// Starts `function` (with whatever environment the caller gave it) as the emulator's Lambda
+    /// function, adding the runtime's variables and a memory size of `memory_mb`.
+    pub(crate) fn serve(&mut self, mut function: Command, memory_mb: u32) {
+        let child = function
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{}/.rt", self.port))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the function");
+        self.children.push(child);
+    }
+}
+
+/// The built binary over the fixtures, behind a fresh emulator.
+fn start_emulator() -> Emulator {
+    let mut emu = emulator();
+    let mut function = Command::new(env!("CARGO_BIN_EXE_pixflow"));
+    function.env("PIXFLOW_SOURCE", fixtures::dir());
+    emu.serve(function, 1024);
     emu
 }
 

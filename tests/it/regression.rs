@@ -183,19 +183,7 @@ fn entropy_bytes(bits: &[bool]) -> Vec<u8> {
 /// A progressive 4:2:0 JPEG whose first Cb AC scan is replaced by a hostile one: every block's
 /// first coefficient is 2047 under a point transform of 13, with the chroma quantiser at 255.
 fn jpeg_with_a_hostile_chroma_ac_scan() -> Vec<u8> {
-    let img = fixtures::quadrants(256, 256);
-    let mut c = turbojpeg::Compressor::new().unwrap();
-    c.set_quality(90).unwrap();
-    c.set_subsamp(turbojpeg::Subsamp::Sub2x2).unwrap();
-    c.set_progressive(true).unwrap();
-    let image = turbojpeg::Image {
-        pixels: img.as_raw().as_slice(),
-        width: 256,
-        pitch: 768,
-        height: 256,
-        format: turbojpeg::PixelFormat::RGB,
-    };
-    let jpeg = c.compress_to_vec(image).unwrap();
+    let jpeg = fixtures::progressive_jpeg(&fixtures::quadrants(256, 256), turbojpeg::Subsamp::Sub2x2);
     let mut out = jpeg[..2].to_vec();
     let mut i = 2;
     let mut replaced = false;
