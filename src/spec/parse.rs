@@ -1,10 +1,10 @@
-//! Stage one and two of the URL: split path and query into raw tokens, then match each token by
-//! name into a [`TransformSpec`]. Unknown names and bad values are errors naming the token.
+//! Stage one of the URL: split path and query into raw tokens, read the query style's names and
+//! collect every token in an `Accumulator` (one function per option in `options.rs`) into a
+//! [`TransformSpec`]. Unknown names and bad values are errors naming the token.
 
 use super::key::{validate_key, Key};
-use super::presets::Presets;
-use super::values::{centi, gravity, uint};
-use super::{Format, Gravity, Quality, ResizeMode, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
+use super::values::centi;
+use super::{Gravity, ResizeMode, Rgb, TransformSpec, DEFAULT_SHARPEN};
 use percent_encoding::percent_decode_str;
 
 /// A URL that cannot be served, with the token at fault.
@@ -126,10 +126,10 @@ fn decode_form(s: &str) -> Result<String, SpecError> {
 
 /// Collects tokens from every place options can come from, refusing repeats.
 #[derive(Default)]
-struct Accumulator {
-    spec: TransformSpec,
+pub(super) struct Accumulator {
+    pub(super) spec: TransformSpec,
     seen: Vec<&'static str>,
-    signature: Option<String>,
+    pub(super) signature: Option<String>,
 }
 
 impl Accumulator {
@@ -147,7 +147,7 @@ impl Accumulator {
     }
 
     /// Marks an option as given; a second time is an error.
-    fn once(&mut self, slot: &'static str, token: &str) -> Result<(), SpecError> {
+    pub(super) fn once(&mut self, slot: &'static str, token: &str) -> Result<(), SpecError> {
         if self.seen.contains(&slot) {
             return Err(SpecError::new("repeated_option", token, "this option is given more than once"));
         }
@@ -250,171 +250,6 @@ impl Accumulator {
         };
         self.once("sharpen", token)?;
         self.spec.sharpen = Some(sigma);
-        Ok(())
-    }
-
-    /// A `name_value` token under its canonical name: one small function per option.
-    fn named(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
-        match name {
-            "w" | "h" => self.side(name, v, token, max_side),
-            "c" => self.mode(v, token),
-            "g" => {
-                let g = gravity(token, v)?;
-                self.once("g", token)?;
-                self.spec.gravity = Some(g);
-                Ok(())
-            }
-            "dpr" => {
-                let d = centi(token, v, 100, 400, "dpr must be 1 to 4, with up to 2 decimals")?;
-                self.once("dpr", token)?;
-                self.spec.dpr = Some(d);
-                Ok(())
-            }
-            "q" => self.quality(v, token),
-            "f" => self.format(v, token),
-            "e" => Err(SpecError::bad(token, "unknown effect (e_grayscale is the only one)")),
-            "blur" => {
-                let s = centi(token, v, 30, 10_000, "blur sigma must be 0.3 to 100")?;
-                self.once("blur", token)?;
-                self.spec.blur = Some(s);
-                Ok(())
-            }
-            "a" => self.rotate(v, token),
-            "bg" => self.background(v, token),
-            "x" | "y" => self.coordinate(name, v, token),
-            "t" => self.preset(v, token),
-            "s" => self.signature_token(v, token),
-            "exp" => {
-                let exp = uint(token, v, 0, u32::MAX, "expiry must be a unix time")?;
-                self.once("exp", token)?;
-                self.spec.expires = Some(u64::from(exp));
-                Ok(())
-            }
-            _ => Err(SpecError::new("unknown_option", token, "unknown option")),
-        }
-    }
-
-    /// `w_N` and `h_N`.
-    fn side(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
-        let (slot, what) = if name == "w" { ("w", "width") } else { ("h", "height") };
-        let n = uint(token, v, 1, max_side, &format!("{what} must be 1 to {max_side}"))?;
-        self.once(slot, token)?;
-        if slot == "w" {
-            self.spec.width = Some(n);
-        } else {
-            self.spec.height = Some(n);
-        }
-        Ok(())
-    }
-
-    /// `c_MODE`, with the query style's aliases.
-    fn mode(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        let mode = match v {
-            "limit" | "scale-down" | "max" => ResizeMode::Limit,
-            "fit" | "contain" | "inside" | "clip" => ResizeMode::Fit,
-            "fill" | "cover" => ResizeMode::Fill,
-            "lfill" => ResizeMode::LFill,
-            "pad" => ResizeMode::Pad,
-            "lpad" => ResizeMode::LPad,
-            "scale" | "stretch" | "squeeze" => ResizeMode::Scale,
-            "crop" => ResizeMode::Crop,
-            _ => return Err(SpecError::bad(token, "unknown resize mode")),
-        };
-        self.once("c", token)?;
-        self.spec.mode = Some(mode);
-        Ok(())
-    }
-
-    /// `q_N`.
-    fn quality(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        if v == "auto" {
-            return Err(SpecError::new("not_supported", token, "q_auto is not supported yet"));
-        }
-        let q = uint(token, v, 1, 100, "quality must be 1 to 100")?;
-        self.once("q", token)?;
-        self.spec.quality = Some(Quality::Fixed(q as u8));
-        Ok(())
-    }
-
-    /// `f_FORMAT`.
-    fn format(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        let f = match v {
-            "jpeg" | "jpg" => Format::Jpeg,
-            "png" => Format::Png,
-            "webp" => Format::Webp,
-            "avif" => Format::Avif,
-            "gif" => Format::Gif,
-            "auto" => Format::Auto,
-            "json" => Format::Json,
-            _ => return Err(SpecError::bad(token, "unknown format")),
-        };
-        self.once("f", token)?;
-        self.spec.format = Some(f);
-        Ok(())
-    }
-
-    /// `a_90`, `a_180`, `a_270`, `a_hflip`, `a_vflip`.
-    fn rotate(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        let (slot, apply): (&'static str, fn(&mut TransformSpec)) = match v {
-            "90" => ("rot", |s| s.rotation = Rotation::R90),
-            "180" => ("rot", |s| s.rotation = Rotation::R180),
-            "270" => ("rot", |s| s.rotation = Rotation::R270),
-            "hflip" => ("hflip", |s| s.flip_h = true),
-            "vflip" => ("vflip", |s| s.flip_v = true),
-            _ => return Err(SpecError::bad(token, "expected a_90, a_180, a_270, a_hflip or a_vflip")),
-        };
-        self.once(slot, token)?;
-        apply(&mut self.spec);
-        Ok(())
-    }
-
-    /// `bg_RRGGBB` (a leading `#` allowed).
-    fn background(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        let hex = v.strip_prefix('#').unwrap_or(v);
-        let rgb = (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| {
-                let n = u32::from_str_radix(hex, 16).unwrap_or(0xffffff);
-                Rgb([(n >> 16) as u8, (n >> 8) as u8, n as u8])
-            })
-            .ok_or_else(|| SpecError::bad(token, "background must be six hex digits RRGGBB"))?;
-        self.once("bg", token)?;
-        self.spec.background = Some(rgb);
-        Ok(())
-    }
-
-    /// `x_N` and `y_N` of `c_crop`.
-    fn coordinate(&mut self, name: &str, v: &str, token: &str) -> Result<(), SpecError> {
-        let slot = if name == "x" { "x" } else { "y" };
-        let n = uint(token, v, 0, 1_000_000, &format!("{slot} must be 0 to 1000000"))?;
-        self.once(slot, token)?;
-        if slot == "x" {
-            self.spec.x = Some(n);
-        } else {
-            self.spec.y = Some(n);
-        }
-        Ok(())
-    }
-
-    /// `t_NAME`.
-    fn preset(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        if !Presets::valid_name(v) {
-            return Err(SpecError::bad(token, "preset names are 1-64 of a-z A-Z 0-9 _ -"));
-        }
-        self.once("t", token)?;
-        self.spec.preset = Some(v.to_string());
-        Ok(())
-    }
-
-    /// `s_SIG`.
-    fn signature_token(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        if v.is_empty()
-            || v.len() > 64
-            || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return Err(SpecError::bad(token, "malformed signature"));
-        }
-        self.once("s", token)?;
-        self.signature = Some(v.to_string());
         Ok(())
     }
 }

@@ -1,0 +1,174 @@
+//! Stage two of the URL, one small function per option: a `name_value` token under its canonical
+//! name becomes a field of the [`TransformSpec`] being collected, or an error naming the token.
+
+use super::parse::{Accumulator, SpecError};
+use super::presets::Presets;
+use super::values::{centi, gravity, uint};
+use super::{Format, Quality, ResizeMode, Rgb, Rotation, TransformSpec};
+
+impl Accumulator {
+    /// A `name_value` token under its canonical name: one small function per option.
+    pub(super) fn named(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
+        match name {
+            "w" => {
+                self.number("w", v, token, (1, max_side), &format!("width must be 1 to {max_side}"), |s| {
+                    &mut s.width
+                })
+            }
+            "h" => {
+                self.number("h", v, token, (1, max_side), &format!("height must be 1 to {max_side}"), |s| {
+                    &mut s.height
+                })
+            }
+            "c" => self.mode(v, token),
+            "g" => {
+                let g = gravity(token, v)?;
+                self.once("g", token)?;
+                self.spec.gravity = Some(g);
+                Ok(())
+            }
+            "dpr" => {
+                let d = centi(token, v, 100, 400, "dpr must be 1 to 4, with up to 2 decimals")?;
+                self.once("dpr", token)?;
+                self.spec.dpr = Some(d);
+                Ok(())
+            }
+            "q" => self.quality(v, token),
+            "f" => self.format(v, token),
+            "e" => Err(SpecError::bad(token, "unknown effect (e_grayscale is the only one)")),
+            "blur" => {
+                let s = centi(token, v, 30, 10_000, "blur sigma must be 0.3 to 100")?;
+                self.once("blur", token)?;
+                self.spec.blur = Some(s);
+                Ok(())
+            }
+            "a" => self.rotate(v, token),
+            "bg" => self.background(v, token),
+            "x" => self.number("x", v, token, (0, 1_000_000), "x must be 0 to 1000000", |s| &mut s.x),
+            "y" => self.number("y", v, token, (0, 1_000_000), "y must be 0 to 1000000", |s| &mut s.y),
+            "t" => self.preset(v, token),
+            "s" => self.signature_token(v, token),
+            "exp" => {
+                let exp = uint(token, v, 0, u32::MAX, "expiry must be a unix time")?;
+                self.once("exp", token)?;
+                self.spec.expires = Some(u64::from(exp));
+                Ok(())
+            }
+            _ => Err(SpecError::new("unknown_option", token, "unknown option")),
+        }
+    }
+
+    /// An integer option in `range` (`w_`, `h_`, `x_`, `y_`), stored in its `field`.
+    fn number(
+        &mut self,
+        slot: &'static str,
+        v: &str,
+        token: &str,
+        (min, max): (u32, u32),
+        why: &str,
+        field: fn(&mut TransformSpec) -> &mut Option<u32>,
+    ) -> Result<(), SpecError> {
+        let n = uint(token, v, min, max, why)?;
+        self.once(slot, token)?;
+        *field(&mut self.spec) = Some(n);
+        Ok(())
+    }
+
+    /// `c_MODE`, with the query style's aliases.
+    fn mode(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let mode = match v {
+            "limit" | "scale-down" | "max" => ResizeMode::Limit,
+            "fit" | "contain" | "inside" | "clip" => ResizeMode::Fit,
+            "fill" | "cover" => ResizeMode::Fill,
+            "lfill" => ResizeMode::LFill,
+            "pad" => ResizeMode::Pad,
+            "lpad" => ResizeMode::LPad,
+            "scale" | "stretch" | "squeeze" => ResizeMode::Scale,
+            "crop" => ResizeMode::Crop,
+            _ => return Err(SpecError::bad(token, "unknown resize mode")),
+        };
+        self.once("c", token)?;
+        self.spec.mode = Some(mode);
+        Ok(())
+    }
+
+    /// `q_N`.
+    fn quality(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        if v == "auto" {
+            return Err(SpecError::new("not_supported", token, "q_auto is not supported yet"));
+        }
+        let q = uint(token, v, 1, 100, "quality must be 1 to 100")?;
+        self.once("q", token)?;
+        self.spec.quality = Some(Quality::Fixed(q as u8));
+        Ok(())
+    }
+
+    /// `f_FORMAT`.
+    fn format(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let f = match v {
+            "jpeg" | "jpg" => Format::Jpeg,
+            "png" => Format::Png,
+            "webp" => Format::Webp,
+            "avif" => Format::Avif,
+            "gif" => Format::Gif,
+            "auto" => Format::Auto,
+            "json" => Format::Json,
+            _ => return Err(SpecError::bad(token, "unknown format")),
+        };
+        self.once("f", token)?;
+        self.spec.format = Some(f);
+        Ok(())
+    }
+
+    /// `a_90`, `a_180`, `a_270`, `a_hflip`, `a_vflip`.
+    fn rotate(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let (slot, apply): (&'static str, fn(&mut TransformSpec)) = match v {
+            "90" => ("rot", |s| s.rotation = Rotation::R90),
+            "180" => ("rot", |s| s.rotation = Rotation::R180),
+            "270" => ("rot", |s| s.rotation = Rotation::R270),
+            "hflip" => ("hflip", |s| s.flip_h = true),
+            "vflip" => ("vflip", |s| s.flip_v = true),
+            _ => return Err(SpecError::bad(token, "expected a_90, a_180, a_270, a_hflip or a_vflip")),
+        };
+        self.once(slot, token)?;
+        apply(&mut self.spec);
+        Ok(())
+    }
+
+    /// `bg_RRGGBB` (a leading `#` allowed).
+    fn background(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let hex = v.strip_prefix('#').unwrap_or(v);
+        let rgb = (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| {
+                let n = u32::from_str_radix(hex, 16).unwrap_or(0xffffff);
+                Rgb([(n >> 16) as u8, (n >> 8) as u8, n as u8])
+            })
+            .ok_or_else(|| SpecError::bad(token, "background must be six hex digits RRGGBB"))?;
+        self.once("bg", token)?;
+        self.spec.background = Some(rgb);
+        Ok(())
+    }
+
+    /// `t_NAME`.
+    fn preset(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        if !Presets::valid_name(v) {
+            return Err(SpecError::bad(token, "preset names are 1-64 of a-z A-Z 0-9 _ -"));
+        }
+        self.once("t", token)?;
+        self.spec.preset = Some(v.to_string());
+        Ok(())
+    }
+
+    /// `s_SIG`.
+    fn signature_token(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        if v.is_empty()
+            || v.len() > 64
+            || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(SpecError::bad(token, "malformed signature"));
+        }
+        self.once("s", token)?;
+        self.signature = Some(v.to_string());
+        Ok(())
+    }
+}
