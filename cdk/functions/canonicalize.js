@@ -3,7 +3,7 @@
 // for what the origin would refuse. Mirrors src/spec/parse.rs; tests/vectors/canonical.json
 // holds the cases both must agree on.
 var MAX_SIDE = 8192;
-var NAMES = ['w','h','c','g','dpr','q','f','gray','e','blur','sharpen','a','bg','x','y','t','s','exp'];
+var NAMES = ['w','h','c','g','dpr','q','f','gray','e','blur','sharpen','a','bg','x','y','pg','t','s','exp'];
 var MODES = {limit:'',"scale-down":'',max:'',fit:'fit',contain:'fit',inside:'fit',clip:'fit',fill:'fill',
   cover:'fill',lfill:'lfill',pad:'pad',lpad:'lpad',scale:'scale',stretch:'scale',squeeze:'scale',crop:'crop'};
 var GRAV = {center:'',centre:'',c:'',north:'north',n:'north',south:'south',s:'south',east:'east',e:'east',
@@ -11,7 +11,8 @@ var GRAV = {center:'',centre:'',c:'',north:'north',n:'north',south:'south',s:'so
   south_east:'south_east',se:'south_east',south_west:'south_west',sw:'south_west'};
 var FMT = {jpeg:'jpeg',jpg:'jpeg',png:'png',webp:'webp',avif:'avif',gif:'gif',auto:'auto',json:'json'};
 var QN = {w:'w',width:'w',h:'h',height:'h',fit:'c',g:'g',gravity:'g',dpr:'dpr',q:'q',quality:'q',f:'f',
-  fm:'f',format:'f',blur:'blur',bg:'bg',x:'x',y:'y',preset:'t',s:'s',sig:'s',exp:'exp'};
+  fm:'f',format:'f',blur:'blur',bg:'bg',x:'x',y:'y',pg:'pg',page:'pg',frame:'pg',preset:'t',s:'s',sig:'s',
+  exp:'exp'};
 
 function Fail(code, msg) { this.code = code; this.msg = msg; }
 function bad(tok, why) { return new Fail('bad_option', '`' + tok + '`: ' + why); }
@@ -131,6 +132,8 @@ Acc.prototype.named = function (n, v, tok) {
       return this.set('bg', tok, x === 'ffffff' ? '' : 'bg_' + x);
     case 'x': case 'y':
       return this.set(n, tok, n + '_' + uint(tok, v, 0, 1000000, n + ' must be 0 to 1000000'));
+    case 'pg':
+      return this.set('pg', tok, 'pg_' + uint(tok, v, 1, 100000, 'page must be 1 to 100000'));
     case 't':
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw bad(tok, 'preset names are 1-64 of a-z A-Z 0-9 _ -');
       return this.set('t', tok, 't_' + v);

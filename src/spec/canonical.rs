@@ -45,6 +45,9 @@ impl TransformSpec {
         if let Some(h) = self.height {
             t.push(format!("h_{h}"));
         }
+        if let Some(n) = self.page {
+            t.push(format!("pg_{n}"));
+        }
         if let Some(Quality::Fixed(q)) = self.quality {
             t.push(format!("q_{q}"));
         }

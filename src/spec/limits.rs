@@ -20,6 +20,9 @@ pub enum GeometryError {
     /// The result would have more pixels than the output limit.
     #[error("the result would be {0}x{1} px, over the limit of {2} output pixels (--max-output-mp)")]
     TooManyOutputPixels(u32, u32, u64),
+    /// `pg_` past the last frame: the page asked for, the frames there are.
+    #[error("pg_{0}: the source has {1} frame(s)")]
+    NoSuchFrame(u32, u32),
     /// The source would be enlarged more than allowed (factor and limit, in hundredths).
     #[error("the result would enlarge the source {:.1} times, over the {} times limit (--max-upscale)", *.0 as f64 / 100.0, *.1 as f64 / 100.0)]
     Enlargement(u64, u64),

@@ -84,7 +84,7 @@ pub enum Format {
     Webp,
     /// AVIF.
     Avif,
-    /// GIF (first frame).
+    /// GIF (animated when the source is).
     Gif,
     /// The best the client's `Accept` allows; resolved per request.
     Auto,
@@ -221,10 +221,15 @@ pub struct TransformSpec {
     pub x: Option<u32>,
     /// `y_N` for `c_crop`.
     pub y: Option<u32>,
+    /// `pg_N`: frame N (1-based) of an animation, as a still.
+    pub page: Option<u32>,
     /// `t_NAME`, kept by name so the canonical form stays short and edge-computable.
     pub preset: Option<String>,
     /// `exp_UNIX`: not part of the canonical form, but of what a signature covers.
     pub expires: Option<u64>,
+    /// Set by resolution, never parsed: `format` is what `f_auto` became for this client, so an
+    /// animated source may still choose animated WebP over a still AVIF (DESIGN §2 "Animation").
+    pub negotiated: bool,
 }
 
 /// The default sharpen sigma (hundredths), written as a bare `sharpen`.
@@ -275,8 +280,10 @@ impl TransformSpec {
             background: self.background.or(base.background),
             x: self.x.or(base.x),
             y: self.y.or(base.y),
+            page: self.page.or(base.page),
             preset: None,
             expires: self.expires,
+            negotiated: false,
         }
     }
 }

@@ -6,6 +6,10 @@ use super::presets::Presets;
 use super::values::{centi, gravity, uint};
 use super::{Format, Quality, ResizeMode, Rgb, Rotation, TransformSpec};
 
+/// The largest `pg_`: far past any frame limit, so the answer for a short animation is the
+/// transform's "the source has N frames", not a parse error.
+const MAX_PAGE: u32 = 100_000;
+
 impl Accumulator {
     /// A `name_value` token under its canonical name: one small function per option.
     pub(super) fn named(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
@@ -46,6 +50,7 @@ impl Accumulator {
             "bg" => self.background(v, token),
             "x" => self.number("x", v, token, (0, 1_000_000), "x must be 0 to 1000000", |s| &mut s.x),
             "y" => self.number("y", v, token, (0, 1_000_000), "y must be 0 to 1000000", |s| &mut s.y),
+            "pg" => self.number("pg", v, token, (1, MAX_PAGE), "page must be 1 to 100000", |s| &mut s.page),
             "t" => self.preset(v, token),
             "s" => self.signature_token(v, token),
             "exp" => {

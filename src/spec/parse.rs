@@ -42,7 +42,8 @@ pub struct ParsedRequest {
 
 /// Names the path grammar knows; a first segment is options only if every token's name is here.
 const PATH_NAMES: &[&str] = &[
-    "w", "h", "c", "g", "dpr", "q", "f", "gray", "e", "blur", "sharpen", "a", "bg", "x", "y", "t", "s", "exp",
+    "w", "h", "c", "g", "dpr", "q", "f", "gray", "e", "blur", "sharpen", "a", "bg", "x", "y", "pg", "t", "s",
+    "exp",
 ];
 
 /// Parses a request path (still percent-encoded, starting with `/`) and query string.
@@ -187,6 +188,7 @@ impl Accumulator {
             "bg" => "bg",
             "x" => "x",
             "y" => "y",
+            "pg" | "page" | "frame" => "pg",
             "preset" => "t",
             "s" | "sig" => "s",
             "exp" => "exp",

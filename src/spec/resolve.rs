@@ -147,6 +147,7 @@ pub fn resolve(req: &Request<'_>, rules: &Rules<'_>) -> Result<Resolved, Resolve
     }
     let vary_accept = spec.format == Some(Format::Auto);
     spec.format = resolve_requested(spec.format, accept);
+    spec.negotiated = vary_accept;
     let variant = Variant::new(written, spec.format, preset);
     Ok(Resolved { key: req.key.cloned(), written: written.clone(), spec, variant, vary_accept })
 }
