@@ -262,7 +262,7 @@ pub(crate) fn sign(path: &str, secret: &str, expires_in: Option<u64>) -> Result<
     Ok(())
 }
 
-/// The options of each benchmark task (../shared/bench/compare.py describes T1–T4).
+/// The options of each benchmark task (../shared/bench/compare.py describes T1–T8).
 fn task_options(task: &str) -> Option<&'static str> {
     Some(match task {
         "T1" => "w_200,h_200,q_80,f_jpeg",
@@ -271,6 +271,9 @@ fn task_options(task: &str) -> Option<&'static str> {
         "T4" => "w_400,h_400,gray,q_80,f_jpeg",
         "T5" => "w_400,h_400,q_80,f_webp",
         "T6" => "w_800,f_avif",
+        // Animated GIFs, every frame.
+        "T7" => "w_200,h_200,f_gif",
+        "T8" => "w_200,h_200,q_80,f_webp",
         _ => return None,
     })
 }
@@ -292,7 +295,7 @@ pub(crate) fn bench(
     out_dir: Option<&Path>,
     floor: bool,
 ) -> Result<(), String> {
-    let options = task_options(task).ok_or_else(|| format!("unknown task {task} (T1..T6)"))?;
+    let options = task_options(task).ok_or_else(|| format!("unknown task {task} (T1..T8)"))?;
     let limits = Limits::default();
     let spec = parse_options(options, limits.max_output_side).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(list).map_err(|e| format!("cannot read {}: {e}", list.display()))?;

@@ -70,6 +70,12 @@ pub struct ServeArgs {
     /// Largest encoded output in MB.
     #[arg(long, env = "PIXFLOW_MAX_OUTPUT_MB", default_value_t = limit_defaults::MAX_OUTPUT_MB)]
     pub max_output_mb: f64,
+    /// Most frames of an animated source (413 past it, read from the file before decoding).
+    #[arg(long, env = "PIXFLOW_MAX_FRAMES", default_value_t = limit_defaults::MAX_FRAMES)]
+    pub max_frames: u32,
+    /// Most megapixels of an animated source, summed over its frames.
+    #[arg(long, env = "PIXFLOW_MAX_ANIMATION_MP", default_value_t = limit_defaults::MAX_ANIMATION_MP)]
+    pub max_animation_mp: f64,
     /// Deadline for one transform, in seconds.
     #[arg(long, env = "PIXFLOW_TRANSFORM_TIMEOUT_SECS", default_value_t = defaults::TRANSFORM_TIMEOUT_SECS)]
     pub transform_timeout_secs: f64,

@@ -290,6 +290,11 @@ fn limits(args: &ServeArgs) -> Result<Limits, ConfigError> {
             n => n << 20,
         },
         max_output_bytes: (positive("--max-output-mb", args.max_output_mb)? * 1e6) as u64,
+        max_frames: match args.max_frames {
+            0 => return Err(bad("--max-frames", "must be at least 1")),
+            n => n,
+        },
+        max_animation_pixels: (positive("--max-animation-mp", args.max_animation_mp)? * 1e6) as u64,
     })
 }
 

@@ -54,6 +54,19 @@ pub fn estimate(
     spec: &TransformSpec,
     format: Format,
 ) -> Estimate {
+    let (ns, memory) = parts(header, source_bytes, decoded, plan, spec, format);
+    Estimate { cost: (ns / 1e6).ceil() as u64, memory: memory.ceil() as u64 }
+}
+
+/// The estimate's nanoseconds and bytes, unrounded.
+fn parts(
+    header: &Header,
+    source_bytes: usize,
+    decoded: (u32, u32),
+    plan: &Plan,
+    spec: &TransformSpec,
+    format: Format,
+) -> (f64, f64) {
     let px = |(w, h): (u32, u32)| u64::from(w) as f64 * u64::from(h) as f64;
     let decoded_px = px(decoded);
     let scaled_px = px(plan.scaled);
@@ -79,7 +92,30 @@ pub fn estimate(
     // The scaled image, one effect's output beside it, the padded canvas, and the encoder's state.
     let working = scaled_px * channels * 2.0 + out_px * (channels + encode_bytes);
     let memory = source_bytes as f64 + decoded_bytes + working + f64::from(8u32 << 20);
-    Estimate { cost: (total_ns / 1e6).ceil() as u64, memory: memory.ceil() as u64 }
+    (total_ns, memory)
+}
+
+/// Estimates an animation written as an animation: every frame is a whole canvas through the same
+/// steps as a still (RGBA, no shrink-on-load), so cost is per frame times frames; memory holds a
+/// few canvases (the decoder's two, the steps', the encoder's) and the encoded bytes so far.
+pub fn animation(
+    header: &Header,
+    source_bytes: usize,
+    plan: &Plan,
+    spec: &TransformSpec,
+    format: Format,
+    frames: u32,
+) -> Estimate {
+    let canvas = (header.width, header.height);
+    let rgba = Header { alpha: true, icc: None, ..header.clone() };
+    // The per-frame decode of a GIF/WebP/APNG frame is about its canvas, as for a still.
+    let (frame_ns, frame_memory) = parts(&rgba, 0, canvas, plan, spec, format);
+    let canvas_px = f64::from(canvas.0) * f64::from(canvas.1);
+    let out = plan.output();
+    let out_px = f64::from(out.0) * f64::from(out.1);
+    let encoded = out_px * f64::from(frames) * 0.5;
+    let memory = source_bytes as f64 + canvas_px * 4.0 * 3.0 + frame_memory + out_px * 4.0 * 4.0 + encoded;
+    Estimate { cost: (frame_ns * f64::from(frames) / 1e6).ceil() as u64, memory: memory.ceil() as u64 }
 }
 
 #[cfg(test)]

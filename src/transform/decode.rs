@@ -14,7 +14,7 @@ pub enum SourceFormat {
     Png,
     /// WebP.
     Webp,
-    /// GIF (first frame).
+    /// GIF.
     Gif,
     /// BMP.
     Bmp,
@@ -164,7 +164,7 @@ fn check_pixels(h: &Header, limits: &Limits) -> Result<(), TransformError> {
 }
 
 /// Room for an RGBA8 (or 16-bit RGB) buffer of the largest allowed image plus decoder state.
-fn max_alloc(limits: &Limits) -> u64 {
+pub(super) fn max_alloc(limits: &Limits) -> u64 {
     limits.max_source_pixels.saturating_mul(8).saturating_add(64 << 20)
 }
 
@@ -314,7 +314,7 @@ pub fn to_8bit(img: DynamicImage) -> DynamicImage {
     }
 }
 
-fn decode_error(e: image::ImageError) -> TransformError {
+pub(super) fn decode_error(e: image::ImageError) -> TransformError {
     match e {
         image::ImageError::Limits(l) => {
             TransformError::OverLimit(format!("decoding would exceed a limit: {l}"))

@@ -16,6 +16,13 @@ pub fn default_quality(format: Format) -> u8 {
 /// AVIF encoder speed (1 slowest … 10 fastest): 8 keeps a 1 MP encode well under a second.
 pub(super) const AVIF_SPEED: u8 = 8;
 
+/// Whether lossless WebP makes `img` smaller than lossy at `quality`: true for hard edges and few
+/// colours (drawings, stickers, screenshots), false for photographs.
+pub(super) fn lossless_is_smaller(img: &DynamicImage, quality: u8) -> bool {
+    let size = |lossless| encode(img, Format::Webp, quality, lossless).map_or(usize::MAX, |b| b.len());
+    size(true) < size(false)
+}
+
 /// Encodes `img` as `format`. JPEG expects an opaque image (flatten first).
 pub(super) fn encode(
     img: &DynamicImage,

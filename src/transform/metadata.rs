@@ -1,5 +1,5 @@
-//! `f_json`: what the source is and what the options would make of it, from the header alone (GIF
-//! and WebP frames are counted by walking their blocks, not by decoding them).
+//! `f_json`: what the source is and what the options would make of it, from the header alone (the
+//! frames of an animation are counted by walking its blocks, not by decoding them).
 
 use super::decode::SourceFormat;
 use super::{format, Limits, TransformError};
@@ -31,6 +31,12 @@ pub struct SourceInfo {
     pub alpha: bool,
     /// Frames (animations); 1 for still images.
     pub frames: u32,
+    /// An animation's duration as browsers play it (a delay of 10 ms or less counts as 100 ms).
+    #[serde(rename = "durationMs", skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// An animation's plays: 0 is forever.
+    #[serde(rename = "loop", skip_serializing_if = "Option::is_none")]
+    pub loop_count: Option<u32>,
 }
 
 /// The result the options describe.
@@ -42,14 +48,19 @@ pub struct OutputInfo {
     pub height: u32,
     /// Output format (for JPEG-or-PNG choices, decided by whether the source has alpha).
     pub format: &'static str,
+    /// Frames of the output: the source's when it stays animated, else 1.
+    pub frames: u32,
 }
 
 /// Describes `bytes` under `spec`.
 pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Metadata, TransformError> {
-    let (header, _, plan) = super::planned(bytes, spec, limits)?;
+    let (header, _, plan, anim) = super::planned(bytes, spec, limits)?;
     let (width, height) = plan.output();
     // Padding makes an opaque canvas, so only the source's alpha decides JPEG or PNG.
-    let out_format = format::output_format(None, header.format, header.alpha && plan.canvas.is_none());
+    let still = format::output_format(None, header.format, header.alpha && plan.canvas.is_none());
+    let kept = TransformSpec { format: None, ..spec.clone() };
+    let animated = anim.and_then(|a| super::animate::output_format(&kept, header.format).map(|f| (a, f)));
+    let out_format = animated.map_or(still, |(_, f)| f);
     Ok(Metadata {
         source: SourceInfo {
             width: header.width,
@@ -58,9 +69,16 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
             bytes: bytes.len(),
             orientation: header.orientation,
             alpha: header.alpha,
-            frames: frames(header.format, bytes),
+            frames: anim.map_or(1, |a| a.frames),
+            duration_ms: anim.map(|a| a.duration_ms),
+            loop_count: anim.map(|a| a.loop_count),
         },
-        output: OutputInfo { width, height, format: out_format.as_str() },
+        output: OutputInfo {
+            width,
+            height,
+            format: out_format.as_str(),
+            frames: animated.map_or(1, |(a, _)| a.frames),
+        },
     })
 }
 
@@ -73,55 +91,4 @@ fn source_name(f: SourceFormat) -> &'static str {
         SourceFormat::Bmp => "bmp",
         SourceFormat::Tiff => "tiff",
     }
-}
-
-fn frames(format: SourceFormat, bytes: &[u8]) -> u32 {
-    match format {
-        SourceFormat::Gif => gif_frames(bytes).max(1),
-        SourceFormat::Webp => webp_frames(bytes).max(1),
-        _ => 1,
-    }
-}
-
-/// Counts GIF image descriptors, skipping colour tables and data sub-blocks.
-fn gif_frames(b: &[u8]) -> u32 {
-    let table = |packed: u8| if packed & 0x80 != 0 { 3usize << ((packed & 7) + 1) } else { 0 };
-    let Some(&packed) = b.get(10) else { return 0 };
-    let mut i = 13 + table(packed);
-    let skip_sub_blocks = |mut i: usize| {
-        while let Some(&len) = b.get(i) {
-            i += 1 + usize::from(len);
-            if len == 0 {
-                break;
-            }
-        }
-        i
-    };
-    let mut n = 0;
-    while let Some(&block) = b.get(i) {
-        match block {
-            0x2C => {
-                n += 1;
-                let Some(&packed) = b.get(i + 9) else { break };
-                i = skip_sub_blocks(i + 10 + table(packed) + 1);
-            }
-            0x21 => i = skip_sub_blocks(i + 2),
-            _ => break, // 0x3B trailer, or damage
-        }
-    }
-    n
-}
-
-/// Counts the `ANMF` chunks of an animated WebP.
-fn webp_frames(b: &[u8]) -> u32 {
-    let mut i = 12;
-    let mut n = 0;
-    while i + 8 <= b.len() {
-        let size = u32::from_le_bytes([b[i + 4], b[i + 5], b[i + 6], b[i + 7]]) as usize;
-        if &b[i..i + 4] == b"ANMF" {
-            n += 1;
-        }
-        i = i.saturating_add(8).saturating_add(size + (size & 1));
-    }
-    n
 }

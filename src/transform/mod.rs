@@ -2,6 +2,7 @@
 //! canvas → encode. One step per file, in this fixed order, with a deadline check between steps.
 //! Synchronous and CPU-bound: callers run it off the async runtime.
 
+mod animate;
 mod canvas;
 mod color;
 pub mod cost;
@@ -10,13 +11,17 @@ pub mod decode;
 mod decode_tiff;
 mod effects;
 mod encode;
+mod encode_anim;
 pub mod format;
+pub mod frames;
 pub mod geometry;
+mod gif_writer;
 pub mod metadata;
 mod orient;
 mod repair;
 mod resize;
 pub mod shrink_png;
+mod webp_anim;
 
 pub use decode::{read_header, Header, SourceFormat};
 pub use encode::default_quality;
@@ -43,6 +48,10 @@ pub struct Limits {
     pub max_memory: u64,
     /// Largest encoded output in bytes.
     pub max_output_bytes: u64,
+    /// Most frames of an animated source.
+    pub max_frames: u32,
+    /// Most pixels of an animated source, summed over its (whole-canvas) frames.
+    pub max_animation_pixels: u64,
 }
 
 /// The defaults of [`Limits`], which the flags use too.
@@ -61,6 +70,10 @@ pub mod limit_defaults {
     pub const MAX_MEMORY_MB: u64 = 1024;
     /// `--max-output-mb`.
     pub const MAX_OUTPUT_MB: f64 = 50.0;
+    /// `--max-frames`.
+    pub const MAX_FRAMES: u32 = 1_000;
+    /// `--max-animation-mp`.
+    pub const MAX_ANIMATION_MP: f64 = 500.0;
 }
 
 impl Default for Limits {
@@ -74,6 +87,8 @@ impl Default for Limits {
             max_cost: MAX_COST,
             max_memory: MAX_MEMORY_MB << 20,
             max_output_bytes: (MAX_OUTPUT_MB * 1e6) as u64,
+            max_frames: MAX_FRAMES,
+            max_animation_pixels: (MAX_ANIMATION_MP * 1e6) as u64,
         }
     }
 }
@@ -152,33 +167,30 @@ pub fn run(
     if spec.format == Some(Format::Json) {
         return describe(bytes, spec, limits, started);
     }
-    let (header, displayed, plan) = planned(bytes, spec, limits)?;
+    let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
     let (eighths, png_factor) = shrink_on_load(&header, &plan);
-    within_budget(&header, bytes.len(), &plan, spec, limits)?;
+    within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
     check(deadline)?;
 
-    let (exif, source_format) = (header.orientation, header.format);
-    let decoded =
-        decode::guarded("decoder", || decode::decode(bytes, header, eighths, png_factor, spec.gray, limits))?;
+    let steps = Steps { exif: header.orientation, displayed, plan: &plan, spec, deadline };
+    let source_format = header.format;
+    if let Some((anim, format)) =
+        anim.and_then(|a| animate::output_format(spec, source_format).map(|f| (a, f)))
+    {
+        return animate::run(bytes, header, &anim, &steps, format, limits);
+    }
+    let decoded = decode::guarded("decoder", || match anim {
+        // A still of an animation: `pg_`'s frame, else the first, coalesced.
+        Some(_) => {
+            let frame = frames::nth(bytes, header.format, spec.page.unwrap_or(1), limits)?;
+            Ok(decode::Decoded { image: image::DynamicImage::ImageRgba8(frame), header })
+        }
+        None => decode::decode(bytes, header, eighths, png_factor, spec.gray, limits),
+    })?;
     let decoded_at = Instant::now();
-    let icc = decoded.header.icc;
-    let mut img = orient::orient(decoded.image, exif, spec);
-    check(deadline)?;
-
-    img = crop_and_scale(img, displayed, &plan, deadline)?;
-    // Colour management after the resize, as libvips' thumbnail does: far fewer pixels to convert.
-    img = color::to_srgb(img, icc.as_deref());
-    if spec.gray {
-        img = color::grayscale(img);
-    }
-    check(deadline)?;
-
-    img = effects::apply(img, spec, deadline)?;
-    let bg = spec.background.unwrap_or(Rgb::WHITE);
-    if let Some(c) = plan.canvas {
-        img = canvas::pad(img, c.width, c.height, c.left, c.top, bg);
-    }
+    let mut img = steps.render(decoded.image, decoded.header.icc.as_deref())?;
     img = color::drop_opaque_alpha(img);
+    let bg = spec.background.unwrap_or(Rgb::WHITE);
     let transparent = img.color().has_alpha();
     let format = format::output_format(spec.format, source_format, transparent);
     if format == Format::Jpeg {
@@ -197,6 +209,46 @@ pub fn run(
         transform: encode_start - decoded_at,
         encode: encode_start.elapsed(),
     };
+    check_output_size(&bytes, limits)?;
+    Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
+}
+
+/// The steps after decoding, the same for a still and for every frame of an animation: orient,
+/// crop and scale, colour, gray, effects, pad.
+pub(crate) struct Steps<'a> {
+    exif: u8,
+    displayed: (u32, u32),
+    plan: &'a geometry::Plan,
+    spec: &'a TransformSpec,
+    deadline: Instant,
+}
+
+impl Steps<'_> {
+    fn render(
+        &self,
+        img: image::DynamicImage,
+        icc: Option<&[u8]>,
+    ) -> Result<image::DynamicImage, TransformError> {
+        let spec = self.spec;
+        let mut img = orient::orient(img, self.exif, spec);
+        check(self.deadline)?;
+        img = crop_and_scale(img, self.displayed, self.plan, self.deadline)?;
+        // Colour management after the resize, as libvips' thumbnail does: far fewer pixels to convert.
+        img = color::to_srgb(img, icc);
+        if spec.gray {
+            img = color::grayscale(img);
+        }
+        check(self.deadline)?;
+        img = effects::apply(img, spec, self.deadline)?;
+        if let Some(c) = self.plan.canvas {
+            img = canvas::pad(img, c.width, c.height, c.left, c.top, spec.background.unwrap_or(Rgb::WHITE));
+        }
+        Ok(img)
+    }
+}
+
+/// Refuses an encoded result over `--max-output-mb`.
+fn check_output_size(bytes: &[u8], limits: &Limits) -> Result<(), TransformError> {
     if bytes.len() as u64 > limits.max_output_bytes {
         return Err(TransformError::OverLimit(format!(
             "the encoded result is {} bytes, over the {} byte limit",
@@ -204,7 +256,7 @@ pub fn run(
             limits.max_output_bytes
         )));
     }
-    Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
+    Ok(())
 }
 
 /// `f_json`: the metadata, from the header alone.
@@ -251,18 +303,23 @@ fn crop_and_scale(
     resize::resize(&img, region, plan.scaled, deadline)
 }
 
-/// The header (limits checked), the displayed size (after EXIF orientation) and the geometry plan
-/// (output and enlargement limits checked).
-fn planned(
-    bytes: &[u8],
-    spec: &TransformSpec,
-    limits: &Limits,
-) -> Result<(Header, (u32, u32), geometry::Plan), TransformError> {
+/// What the header says, checked: the header (pixel limit), the displayed size (after EXIF
+/// orientation), the geometry plan (output and enlargement limits) and, for an animated source,
+/// its frames (`pg_` within them; the frame limits are the budget's, so `f_json` still describes
+/// an animation too long to render).
+type Planned = (Header, (u32, u32), geometry::Plan, Option<frames::Animation>);
+
+fn planned(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Planned, TransformError> {
     let header = decode::guarded("header reader", || read_header(bytes, limits))?;
+    let anim = frames::scan(header.format, bytes);
+    let count = anim.map_or(1, |a| a.frames);
+    if let Some(page) = spec.page.filter(|&p| p > count) {
+        return Err(GeometryError::NoSuchFrame(page, count).into());
+    }
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
     let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
     geometry::check_plan_limits(&plan, limits.max_output_pixels, limits.max_upscale)?;
-    Ok((header, displayed, plan))
+    Ok((header, displayed, plan, anim))
 }
 
 /// The JPEG DCT scale (eighths) and the PNG box factor the decode will use.
@@ -280,14 +337,15 @@ pub fn assess(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<cos
     if spec.format == Some(Format::Json) {
         return Ok(cost::Estimate { cost: 1, memory: bytes.len() as u64 + (1 << 20) });
     }
-    let (header, _, plan) = planned(bytes, spec, limits)?;
-    within_budget(&header, bytes.len(), &plan, spec, limits)
+    let (header, _, plan, anim) = planned(bytes, spec, limits)?;
+    within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)
 }
 
 fn within_budget(
     header: &Header,
     source_bytes: usize,
     plan: &geometry::Plan,
+    anim: Option<&frames::Animation>,
     spec: &TransformSpec,
     limits: &Limits,
 ) -> Result<cost::Estimate, TransformError> {
@@ -295,8 +353,25 @@ fn within_budget(
     let shrink =
         |v: u32| (u64::from(v) * u64::from(eighths)).div_ceil(8).div_ceil(u64::from(png_factor)) as u32;
     let decoded = (shrink(header.width), shrink(header.height));
-    let format = format::output_format(spec.format, header.format, header.alpha);
-    let e = cost::estimate(header, source_bytes, decoded, plan, spec, format);
+    if let Some(a) = anim {
+        frames::check_limits(a, (header.width, header.height), limits)?;
+    }
+    let animated = anim.and_then(|a| animate::output_format(spec, header.format).map(|f| (a, f)));
+    let e = match (animated, anim) {
+        (Some((a, format)), _) => cost::animation(header, source_bytes, plan, spec, format, a.frames),
+        // A still of an animation decodes the frames up to it.
+        (None, Some(_)) => {
+            let format = format::output_format(spec.format, header.format, header.alpha);
+            let e = cost::estimate(header, source_bytes, decoded, plan, spec, format);
+            let before = u64::from(spec.page.unwrap_or(1) - 1);
+            let canvas_ms = (u64::from(header.width) * u64::from(header.height)).div_ceil(40_000);
+            cost::Estimate { cost: e.cost + before * canvas_ms, ..e }
+        }
+        (None, None) => {
+            let format = format::output_format(spec.format, header.format, header.alpha);
+            cost::estimate(header, source_bytes, decoded, plan, spec, format)
+        }
+    };
     if e.cost > limits.max_cost {
         return Err(TransformError::OverBudget(format!(
             "this transform would cost about {} units (≈ ms of CPU), over the budget of {} (--max-cost)",
@@ -325,7 +400,7 @@ fn quality(spec: &TransformSpec, format: Format) -> u8 {
 /// choose, then the same encoder on a crop of the output size — no colour management, resize or
 /// effects. Returns the encoded size. `pixflow bench --floor` times it beside [`run`].
 pub fn floor(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<usize, TransformError> {
-    let (header, _, plan) = planned(bytes, spec, limits)?;
+    let (header, _, plan, _) = planned(bytes, spec, limits)?;
     let img = decode::decode_turbo(bytes, dct_scale(&plan), spec.gray)?;
     let (w, h) = plan.output();
     let (w, h) = (w.min(img.width()), h.min(img.height()));
