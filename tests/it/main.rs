@@ -1,6 +1,7 @@
 //! One integration binary: drives the app in-process (no socket) over generated fixtures.
 #![allow(missing_docs, unreachable_pub)]
 
+mod animation;
 mod artifacts;
 mod aws;
 mod cache;
