@@ -9,7 +9,8 @@ var MODES = {limit:'',"scale-down":'',max:'',fit:'fit',contain:'fit',inside:'fit
 var GRAV = {center:'',centre:'',c:'',north:'north',n:'north',south:'south',s:'south',east:'east',e:'east',
   west:'west',w:'west',north_east:'north_east',ne:'north_east',north_west:'north_west',nw:'north_west',
   south_east:'south_east',se:'south_east',south_west:'south_west',sw:'south_west'};
-var FMT = {jpeg:'jpeg',jpg:'jpeg',png:'png',webp:'webp',avif:'avif',gif:'gif',auto:'auto',json:'json'};
+var FMT = {jpeg:'jpeg',jpg:'jpeg',png:'png',webp:'webp',avif:'avif',gif:'gif',auto:'auto',json:'json',
+  'auto-avif':'auto-avif','auto-webp':'auto-webp'};
 var QN = {w:'w',width:'w',h:'h',height:'h',fit:'c',g:'g',gravity:'g',dpr:'dpr',q:'q',quality:'q',f:'f',
   fm:'f',format:'f',blur:'blur',bg:'bg',x:'x',y:'y',pg:'pg',page:'pg',frame:'pg',preset:'t',s:'s',sig:'s',
   exp:'exp'};
@@ -227,7 +228,8 @@ function originForm(path, params, accept) {
     if (px > MAX_SIDE) throw new Fail('bad_geometry', '`' + t[s] + '`: the requested size ' + px + ' px is over the ' + MAX_SIDE + ' px limit');
   });
   if (!t.t && (t.x || t.y) && t.c !== 'c_crop') throw bad(t.x ? 'x_' : 'y_', 'x_ and y_ only apply to c_crop');
-  if (t.f === 'f_auto') t.f = accepts(accept, 'image/avif') ? 'f_avif' : accepts(accept, 'image/webp') ? 'f_webp' : 'f_auto';
+  // Resolved, but marked as f_auto's choice: an animation answers animated WebP to an AVIF client.
+  if (t.f === 'f_auto') t.f = accepts(accept, 'image/avif') ? 'f_auto-avif' : accepts(accept, 'image/webp') ? 'f_auto-webp' : 'f_auto';
   list = [];
   for (k in t) if (t.hasOwnProperty(k)) list.push(t[k]);
   list.sort();

@@ -1,7 +1,7 @@
 //! The canonical form: each spec written as its sorted tokens, aliases resolved and numbers
 //! normalised, so that equal variants are one string everywhere (memory, result store, CloudFront).
 
-use super::{Centi, Gravity, Quality, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
+use super::{Centi, Format, Gravity, Quality, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
 use std::fmt;
 
 impl TransformSpec {
@@ -33,8 +33,10 @@ impl TransformSpec {
         if let (true, Some(e)) = (with_expiry, self.expires) {
             t.push(format!("exp_{e}"));
         }
-        if let Some(f) = self.format {
-            t.push(format!("f_{}", f.as_str()));
+        match (self.format, self.negotiated) {
+            (Some(f @ (Format::Avif | Format::Webp)), true) => t.push(format!("f_auto-{}", f.as_str())),
+            (Some(f), _) => t.push(format!("f_{}", f.as_str())),
+            (None, _) => {}
         }
         if let Some(g) = self.gravity {
             t.push(format!("g_{}", GravityDisplay(g)));

@@ -227,8 +227,9 @@ pub struct TransformSpec {
     pub preset: Option<String>,
     /// `exp_UNIX`: not part of the canonical form, but of what a signature covers.
     pub expires: Option<u64>,
-    /// Set by resolution, never parsed: `format` is what `f_auto` became for this client, so an
-    /// animated source may still choose animated WebP over a still AVIF (DESIGN §2 "Animation").
+    /// `format` is what `f_auto` became for this client (set by resolution, or parsed from the
+    /// edge's `f_auto-avif`/`f_auto-webp`), so an animated source may still choose animated WebP
+    /// over a still AVIF (DESIGN §2 "Animation"). Written `f_auto-…`; signed as `f_auto`.
     pub negotiated: bool,
 }
 
@@ -247,6 +248,15 @@ impl TransformSpec {
         let preset_only =
             TransformSpec { preset: self.preset.clone(), expires: self.expires, ..TransformSpec::default() };
         self.preset.is_some() && *self == preset_only
+    }
+
+    /// The spec as its author wrote it: a negotiated format back to `f_auto` (what signatures
+    /// cover, whichever client the edge resolved it for).
+    pub fn as_authored(&self) -> TransformSpec {
+        match self.negotiated {
+            true => TransformSpec { format: Some(Format::Auto), negotiated: false, ..self.clone() },
+            false => self.clone(),
+        }
     }
 
     /// Refuses `x_`/`y_` without `c_crop`, the only mode they place.
@@ -283,7 +293,7 @@ impl TransformSpec {
             page: self.page.or(base.page),
             preset: None,
             expires: self.expires,
-            negotiated: false,
+            negotiated: self.negotiated,
         }
     }
 }

@@ -118,6 +118,16 @@ impl Accumulator {
             "gif" => Format::Gif,
             "auto" => Format::Auto,
             "json" => Format::Json,
+            // The origin form of an `f_auto` the edge resolved (DESIGN §2 "Animation": an animated
+            // source may still answer animated WebP to a client offered AVIF).
+            "auto-avif" | "auto-webp" => {
+                self.spec.negotiated = true;
+                if v == "auto-avif" {
+                    Format::Avif
+                } else {
+                    Format::Webp
+                }
+            }
             _ => return Err(SpecError::bad(token, "unknown format")),
         };
         self.once("f", token)?;

@@ -73,7 +73,10 @@ pub struct Variant(String);
 impl Variant {
     /// The identity of `written` rendered as `format`, with `preset` the named preset's expansion.
     pub fn new(written: &TransformSpec, format: Option<Format>, preset: Option<&TransformSpec>) -> Variant {
-        let canonical = TransformSpec { format, expires: None, ..written.clone() };
+        // A format `f_auto` chose is named as such (`f_auto-avif`): it may answer differently
+        // from an explicit `f_avif` (animations), so the two must never share a cache entry.
+        let negotiated = written.negotiated || written.format == Some(Format::Auto);
+        let canonical = TransformSpec { format, expires: None, negotiated, ..written.clone() };
         let mut name = canonical.to_string();
         if let Some(definition) = preset {
             let digest = Sha256::digest(definition.to_string().as_bytes());
@@ -147,7 +150,7 @@ pub fn resolve(req: &Request<'_>, rules: &Rules<'_>) -> Result<Resolved, Resolve
     }
     let vary_accept = spec.format == Some(Format::Auto);
     spec.format = resolve_requested(spec.format, accept);
-    spec.negotiated = vary_accept;
+    spec.negotiated |= vary_accept;
     let variant = Variant::new(written, spec.format, preset);
     Ok(Resolved { key: req.key.cloned(), written: written.clone(), spec, variant, vary_accept })
 }
@@ -198,9 +201,37 @@ mod tests {
         let presets = Presets::default();
         let avif = run(&key, &written, Some("image/avif,image/webp"), &rules(&presets)).unwrap();
         let legacy = run(&key, &written, Some("image/png"), &rules(&presets)).unwrap();
-        assert_eq!(avif.variant.as_str(), "f_avif,w_100.avif");
+        assert_eq!(avif.variant.as_str(), "f_auto-avif,w_100.avif");
         assert_eq!(legacy.variant.as_str(), "f_auto,w_100");
         assert!(avif.vary_accept && legacy.vary_accept);
+    }
+
+    #[test]
+    fn a_signed_f_auto_verifies_in_the_form_the_edge_resolved_it_to() {
+        use crate::spec::{parse_request, Signer};
+        let key = validate_key("a.jpg").unwrap();
+        let signer = Signer::new("a-secret-of-sixteen+");
+        let written = parse_options("w_100,f_auto", 8192).unwrap();
+        let sig = crate::spec::sign(b"a-secret-of-sixteen+", &written, &key);
+        let presets = Presets::default();
+        let signed = Rules { signer: Some(&signer), ..rules(&presets) };
+        for origin in ["o=f_auto-avif,w_100", "o=f_auto-webp,w_100", "o=f_auto,w_100"] {
+            let parsed = parse_request("/a.jpg", Some(&format!("{origin}&s={sig}")), 8192).unwrap();
+            let req = Request {
+                key: Some(&key),
+                written: &parsed.spec,
+                signature: parsed.signature.as_deref(),
+                accept: None,
+                now: 0,
+            };
+            let r = resolve(&req, &signed).unwrap_or_else(|e| panic!("{origin}: {e}"));
+            assert!(r.variant.as_str().starts_with("f_auto"), "{origin}: {}", r.variant);
+        }
+        // An explicit f_avif is another variant, and another signature.
+        let explicit = parse_options("w_100,f_avif", 8192).unwrap();
+        let req =
+            Request { key: Some(&key), written: &explicit, signature: Some(&sig), accept: None, now: 0 };
+        assert!(resolve(&req, &signed).is_err());
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub fn sign(secret: &[u8], spec: &TransformSpec, key: &Key) -> String {
 /// The signature over options and any path (`_/transform` for POSTed images).
 pub fn sign_path(secret: &[u8], spec: &TransformSpec, key: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(spec.tokens(true).join(",").as_bytes());
+    mac.update(spec.as_authored().tokens(true).join(",").as_bytes());
     mac.update(b"/");
     mac.update(key.as_bytes());
     let full = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());

@@ -200,7 +200,10 @@ async fn f_auto_gives_animated_webp_to_browsers_that_take_it_and_the_source_form
         ("image/png,*/*", "solid.webp", "image/gif"),
         ("image/png,*/*", "solid.apng", "image/png"),
     ];
-    let mut files = Vec::new();
+    // The edge's origin form of the same f_auto (tests/vectors): still animated WebP.
+    let edge = get(&s, "/solid.gif?o=f_auto-avif,w_20").await;
+    assert_eq!(edge.header("content-type"), Some("image/webp"));
+    let mut files = vec![save(tmp.path(), "edge.webp", &edge)];
     for (accept, source, want) in cases {
         let got = request(&s, "GET", &format!("/f_auto,w_20/{source}"), &[("accept", accept)]).await;
         assert_eq!(got.status, 200);

@@ -77,7 +77,7 @@ async fn warm_stores_what_the_server_reads_for_presets_and_every_f_auto_format()
         let dest = line["destinationKey"].as_str().unwrap();
         assert!(std::path::Path::new(dest).is_file(), "{dest}");
     }
-    for name in ["f_avif,w_30.avif", "f_webp,w_30.webp", "f_auto,w_30"] {
+    for name in ["f_auto-avif,w_30.avif", "f_auto-webp,w_30.webp", "f_auto,w_30"] {
         assert!(results.path().join("a.jpg").join(name).is_file(), "{name} was not warmed");
     }
     // A server over the same store finds every warmed variant without transforming.
