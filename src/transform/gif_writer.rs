@@ -30,11 +30,15 @@ fn opaque(p: &image::Rgba<u8>) -> bool {
     p[3] >= 128
 }
 
-/// Two pixels look the same in a GIF: both transparent, or both opaque with one colour.
+/// How far (per channel) a pixel may move and still be left as it is on screen: below what a
+/// 256-colour palette resolves, and it stops resampling noise from rewriting unchanged areas.
+const UNCHANGED: u8 = 3;
+
+/// Two pixels look the same in a GIF: both transparent, or both opaque with nearly one colour.
 fn same(a: &image::Rgba<u8>, b: &image::Rgba<u8>) -> bool {
     match (opaque(a), opaque(b)) {
         (false, false) => true,
-        (true, true) => a.0[..3] == b.0[..3],
+        (true, true) => a.0[..3].iter().zip(&b.0[..3]).all(|(x, y)| x.abs_diff(*y) <= UNCHANGED),
         _ => false,
     }
 }
@@ -132,7 +136,16 @@ impl GifWriter {
         if clear {
             self.screen.pixels_mut().for_each(|p| *p = image::Rgba([0, 0, 0, 0]));
         } else {
-            self.screen = target;
+            // What the screen shows now: the pixels drawn, and the old ones where the frame let
+            // them through (so a slow drift is compared against what is shown, never accumulates).
+            for y in rect.y..rect.y + rect.h {
+                for x in rect.x..rect.x + rect.w {
+                    let p = *target.get_pixel(x, y);
+                    if opaque(&p) && !same(&p, self.screen.get_pixel(x, y)) {
+                        self.screen.put_pixel(x, y, p);
+                    }
+                }
+            }
         }
         Ok(())
     }
