@@ -321,3 +321,42 @@ async fn the_shared_animated_corpus_stays_animated() {
         }
     }
 }
+
+/// Hostile animations get a clear status quickly: a cut file, a frame claiming 65535×65535 on a
+/// small screen, an APNG whose acTL promises more frames than it holds.
+#[tokio::test]
+async fn hostile_animations_get_a_clear_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let solid = std::fs::read(fixtures().join("solid.gif")).unwrap();
+    std::fs::write(tmp.path().join("cut.gif"), &solid[..solid.len() * 6 / 10]).unwrap();
+    let mut huge = Vec::new();
+    {
+        let mut e = gif::Encoder::new(&mut huge, 10, 10, &[0, 0, 0, 255, 255, 255]).unwrap();
+        for _ in 0..2 {
+            e.write_frame(&gif::Frame {
+                width: 10,
+                height: 10,
+                buffer: vec![1; 100].into(),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+    }
+    // Rewrite the second image descriptor's size to 65535×65535 (its data stays 10×10).
+    let second = huge.iter().enumerate().filter(|&(_, &b)| b == 0x2C).map(|(i, _)| i).nth(1).unwrap();
+    huge[second + 5..second + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    std::fs::write(tmp.path().join("huge-frame.gif"), &huge).unwrap();
+    let mut apng = std::fs::read(fixtures().join("solid.apng")).unwrap();
+    let actl = apng.windows(4).position(|w| w == b"acTL").unwrap();
+    apng[actl + 4..actl + 8].copy_from_slice(&9u32.to_be_bytes());
+    let crc = crc32fast::hash(&apng[actl..actl + 12]);
+    apng[actl + 12..actl + 16].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(tmp.path().join("short.apng"), &apng).unwrap();
+    let s = state_over(tmp.path(), None, Config::default());
+    for (name, want) in [("cut.gif", 422), ("huge-frame.gif", 422), ("short.apng", 200)] {
+        let started = std::time::Instant::now();
+        let got = get(&s, &format!("/w_20/{name}")).await;
+        assert_eq!(got.status, want, "{name}: {}", String::from_utf8_lossy(&got.body));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{name}");
+    }
+}
