@@ -4,6 +4,7 @@
 //! frame's disposal and blending (the `image` crate's animation decoders do the compositing).
 
 use super::decode::SourceFormat;
+use super::gif_blocks::Block;
 use super::{Limits, TransformError};
 use image::codecs::{png::PngDecoder, webp::WebPDecoder};
 use image::{AnimationDecoder, RgbaImage};
@@ -57,44 +58,27 @@ pub fn scan(format: SourceFormat, bytes: &[u8]) -> Option<Animation> {
 
 /// The frame delays (ms) and the loop count of a GIF, from its blocks.
 fn gif_blocks(b: &[u8]) -> (Vec<f64>, u32) {
-    let table = |packed: u8| if packed & 0x80 != 0 { 3usize << ((packed & 7) + 1) } else { 0 };
-    let Some(&packed) = b.get(10) else { return (Vec::new(), 1) };
-    let skip_sub_blocks = |mut i: usize| {
-        while let Some(&len) = b.get(i) {
-            i += 1 + usize::from(len);
-            if len == 0 {
-                break;
-            }
-        }
-        i
-    };
     let (mut delays, mut loop_count, mut pending_delay) = (Vec::new(), 1, 0.0);
-    let mut i = 13 + table(packed);
-    while let Some(&block) = b.get(i) {
-        match (block, b.get(i + 1)) {
-            (0x2C, _) => {
+    for block in super::gif_blocks::blocks(b).into_iter().flatten() {
+        match block {
+            Block::Image { .. } => {
                 delays.push(pending_delay);
                 pending_delay = 0.0;
-                let Some(&packed) = b.get(i + 9) else { break };
-                i = skip_sub_blocks(i + 10 + table(packed) + 1);
             }
-            (0x21, Some(0xF9)) => {
-                if let Some(d) = b.get(i + 4..i + 6) {
+            Block::Extension { label: 0xF9, start, .. } => {
+                if let Some(d) = b.get(start + 4..start + 6) {
                     pending_delay = f64::from(u16::from_le_bytes([d[0], d[1]])) * 10.0;
                 }
-                i = skip_sub_blocks(i + 2);
             }
-            (0x21, Some(0xFF)) => {
-                let netscape = b.get(i + 2..i + 14).is_some_and(|h| h == b"\x0BNETSCAPE2.0");
-                if let (true, Some(s)) = (netscape, b.get(i + 14..i + 18)) {
+            Block::Extension { label: 0xFF, start, .. } => {
+                let netscape = b.get(start + 2..start + 14).is_some_and(|h| h == b"\x0BNETSCAPE2.0");
+                if let (true, Some(s)) = (netscape, b.get(start + 14..start + 18)) {
                     if s[0] == 3 && s[1] == 1 {
                         loop_count = u32::from(u16::from_le_bytes([s[2], s[3]]));
                     }
                 }
-                i = skip_sub_blocks(i + 2);
             }
-            (0x21, _) => i = skip_sub_blocks(i + 2),
-            _ => break, // 0x3B trailer, or damage
+            Block::Extension { .. } | Block::Trailer | Block::Junk => {}
         }
     }
     (delays, loop_count)

@@ -15,6 +15,7 @@ mod encode_anim;
 pub mod format;
 pub mod frames;
 pub mod geometry;
+mod gif_blocks;
 mod gif_writer;
 pub mod metadata;
 mod orient;

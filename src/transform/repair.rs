@@ -6,6 +6,7 @@
 //! - a GIF's unknown extension blocks are dropped (the spec tells decoders to skip them);
 //! - an OS/2 2.x BMP header (16 to 64 bytes) becomes the Windows `BITMAPINFOHEADER` it extends.
 
+use super::gif_blocks::Block;
 use std::borrow::Cow;
 
 /// The GIF, repaired if it needs to be.
@@ -45,42 +46,25 @@ impl GifFix {
 /// Walks the GIF's blocks; `None` when the structure is not one this can reason about (the
 /// decoder then reports it as it is).
 fn gif_blocks(b: &[u8]) -> Option<GifFix> {
-    if b.len() < 13 || !b.starts_with(b"GIF8") {
-        return None;
-    }
-    let table = |flags: u8| if flags & 0x80 != 0 { 3usize << ((flags & 7) + 1) } else { 0 };
-    let global = table(b[10]);
-    let mut i = 13 + global;
+    let blocks = super::gif_blocks::blocks(b)?;
+    let global = blocks.global_table;
     let mut fix = GifFix { needs_palette: false, unknown: Vec::new() };
-    let skip_sub_blocks = |mut i: usize| -> Option<usize> {
-        loop {
-            let n = usize::from(*b.get(i)?);
-            i += 1 + n;
-            if n == 0 {
-                return Some(i);
-            }
-        }
-    };
-    loop {
-        match *b.get(i)? {
-            0x3B => return Some(fix),
-            0x21 => {
-                let label = *b.get(i + 1)?;
-                let end = skip_sub_blocks(i + 2)?;
+    for block in blocks {
+        match block {
+            // Trailing junk: what came before is the image.
+            Block::Trailer | Block::Junk => return Some(fix),
+            Block::Extension { label, start, end } => {
                 if !matches!(label, 0xF9 | 0xFE | 0x01 | 0xFF) {
-                    fix.unknown.push((i, end));
+                    fix.unknown.push((start, end));
                 }
-                i = end;
             }
-            0x2C => {
-                let flags = *b.get(i + 9)?;
-                let local = table(flags);
-                fix.needs_palette |= global == 0 && local == 0;
-                i = skip_sub_blocks(i + 10 + local + 1)?;
+            Block::Image { local_table, end, .. } => {
+                end?;
+                fix.needs_palette |= global == 0 && local_table == 0;
             }
-            _ => return Some(fix), // trailing junk: what came before is the image
         }
     }
+    None
 }
 
 /// The BMP, with an OS/2 2.x info header rewritten as a Windows one.
