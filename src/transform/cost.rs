@@ -4,7 +4,9 @@
 //! cannot hold a core or a gigabyte; the weights are deliberately on the high side.
 
 use super::decode::{Header, SourceFormat};
+use super::format::output_format;
 use super::geometry::Plan;
+use super::{frames, Limits, TransformError};
 use crate::spec::{Format, TransformSpec};
 
 /// The estimate for one transform.
@@ -132,6 +134,64 @@ pub fn animation(
     let encoded = out_px * f64::from(frames) * 0.5;
     let memory = source_bytes as f64 + canvas_px * 4.0 * 3.0 + frame_memory + out_px * 4.0 * 4.0 + encoded;
     Estimate { cost: (frame_ns * f64::from(frames) / 1e6).ceil() as u64, memory: memory.ceil() as u64 }
+}
+
+/// The cost and memory estimate of `spec` on the source `bytes`, read from the header and the
+/// plan alone; over [`Limits::max_cost`] or [`Limits::max_memory`] it is a 413 naming the limit.
+pub fn assess(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Estimate, TransformError> {
+    if spec.format == Some(Format::Json) {
+        return Ok(Estimate { cost: 1, memory: bytes.len() as u64 + (1 << 20) });
+    }
+    let (header, _, plan, anim) = super::planned(bytes, spec, limits)?;
+    within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)
+}
+
+pub(super) fn within_budget(
+    header: &Header,
+    source_bytes: usize,
+    plan: &Plan,
+    anim: Option<&frames::Animation>,
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<Estimate, TransformError> {
+    let (eighths, png_factor) = super::shrink_on_load(header, plan);
+    let shrink =
+        |v: u32| (u64::from(v) * u64::from(eighths)).div_ceil(8).div_ceil(u64::from(png_factor)) as u32;
+    let decoded = (shrink(header.width), shrink(header.height));
+    if let Some(a) = anim {
+        frames::check_limits(a, (header.width, header.height), limits)?;
+    }
+    let animated = anim.and_then(|a| super::animate::output_format(spec, header.format).map(|f| (a, f)));
+    let e = match animated {
+        Some((a, format)) => animation(header, source_bytes, plan, spec, format, a.frames),
+        None => {
+            let format = output_format(spec.format, header.format, header.alpha);
+            let still = estimate(header, source_bytes, decoded, plan, spec, format);
+            match anim {
+                // A still of an animation decodes the frames before it too (25 ns a canvas pixel).
+                Some(_) => {
+                    let before = u64::from(spec.page.unwrap_or(1) - 1);
+                    let canvas_ms = (u64::from(header.width) * u64::from(header.height)).div_ceil(40_000);
+                    Estimate { cost: still.cost + before * canvas_ms, ..still }
+                }
+                None => still,
+            }
+        }
+    };
+    if e.cost > limits.max_cost {
+        return Err(TransformError::OverBudget(format!(
+            "this transform would cost about {} units (≈ ms of CPU), over the budget of {} (--max-cost)",
+            e.cost, limits.max_cost
+        )));
+    }
+    if e.memory > limits.max_memory {
+        return Err(TransformError::OverBudget(format!(
+            "this transform would need about {} MB, over the memory budget of {} MB (--max-memory-mb)",
+            e.memory >> 20,
+            limits.max_memory >> 20
+        )));
+    }
+    Ok(e)
 }
 
 #[cfg(test)]

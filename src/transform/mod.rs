@@ -24,6 +24,7 @@ mod resize;
 pub mod shrink_png;
 mod webp_anim;
 
+pub use cost::assess;
 pub use decode::{read_header, Header, SourceFormat};
 pub use encode::default_quality;
 pub use format::{resolve_auto, AutoFormat};
@@ -170,7 +171,7 @@ pub fn run(
     }
     let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
     let (eighths, png_factor) = shrink_on_load(&header, &plan);
-    within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
+    cost::within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
     check(deadline)?;
 
     let steps = Steps { exif: header.orientation, displayed, plan: &plan, spec, deadline };
@@ -310,7 +311,11 @@ fn crop_and_scale(
 /// an animation too long to render).
 type Planned = (Header, (u32, u32), geometry::Plan, Option<frames::Animation>);
 
-fn planned(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Planned, TransformError> {
+pub(super) fn planned(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<Planned, TransformError> {
     let header = decode::guarded("header reader", || read_header(bytes, limits))?;
     let anim = frames::scan(header.format, bytes);
     let count = anim.map_or(1, |a| a.frames);
@@ -324,69 +329,12 @@ fn planned(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Planne
 }
 
 /// The JPEG DCT scale (eighths) and the PNG box factor the decode will use.
-fn shrink_on_load(header: &Header, plan: &geometry::Plan) -> (u8, u32) {
+pub(super) fn shrink_on_load(header: &Header, plan: &geometry::Plan) -> (u8, u32) {
     match header.format {
         SourceFormat::Jpeg => (dct_scale(plan), 1),
         SourceFormat::Png => (8, shrink_png::factor((plan.region.width, plan.region.height), plan.scaled)),
         _ => (8, 1),
     }
-}
-
-/// The cost and memory estimate of `spec` on the source `bytes`, read from the header and the
-/// plan alone; over [`Limits::max_cost`] or [`Limits::max_memory`] it is a 413 naming the limit.
-pub fn assess(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<cost::Estimate, TransformError> {
-    if spec.format == Some(Format::Json) {
-        return Ok(cost::Estimate { cost: 1, memory: bytes.len() as u64 + (1 << 20) });
-    }
-    let (header, _, plan, anim) = planned(bytes, spec, limits)?;
-    within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)
-}
-
-fn within_budget(
-    header: &Header,
-    source_bytes: usize,
-    plan: &geometry::Plan,
-    anim: Option<&frames::Animation>,
-    spec: &TransformSpec,
-    limits: &Limits,
-) -> Result<cost::Estimate, TransformError> {
-    let (eighths, png_factor) = shrink_on_load(header, plan);
-    let shrink =
-        |v: u32| (u64::from(v) * u64::from(eighths)).div_ceil(8).div_ceil(u64::from(png_factor)) as u32;
-    let decoded = (shrink(header.width), shrink(header.height));
-    if let Some(a) = anim {
-        frames::check_limits(a, (header.width, header.height), limits)?;
-    }
-    let animated = anim.and_then(|a| animate::output_format(spec, header.format).map(|f| (a, f)));
-    let e = match (animated, anim) {
-        (Some((a, format)), _) => cost::animation(header, source_bytes, plan, spec, format, a.frames),
-        // A still of an animation decodes the frames up to it.
-        (None, Some(_)) => {
-            let format = format::output_format(spec.format, header.format, header.alpha);
-            let e = cost::estimate(header, source_bytes, decoded, plan, spec, format);
-            let before = u64::from(spec.page.unwrap_or(1) - 1);
-            let canvas_ms = (u64::from(header.width) * u64::from(header.height)).div_ceil(40_000);
-            cost::Estimate { cost: e.cost + before * canvas_ms, ..e }
-        }
-        (None, None) => {
-            let format = format::output_format(spec.format, header.format, header.alpha);
-            cost::estimate(header, source_bytes, decoded, plan, spec, format)
-        }
-    };
-    if e.cost > limits.max_cost {
-        return Err(TransformError::OverBudget(format!(
-            "this transform would cost about {} units (≈ ms of CPU), over the budget of {} (--max-cost)",
-            e.cost, limits.max_cost
-        )));
-    }
-    if e.memory > limits.max_memory {
-        return Err(TransformError::OverBudget(format!(
-            "this transform would need about {} MB, over the memory budget of {} MB (--max-memory-mb)",
-            e.memory >> 20,
-            limits.max_memory >> 20
-        )));
-    }
-    Ok(e)
 }
 
 /// The URL's quality, or the format's default.
