@@ -102,7 +102,7 @@ Acc.prototype.named = function (n, v, tok) {
       if (!MODES.hasOwnProperty(v)) throw bad(tok, 'unknown resize mode');
       return this.set('c', tok, MODES[v] && 'c_' + MODES[v]);
     case 'g':
-      if (v === 'auto') throw new Fail('not_supported', '`' + tok + '`: g_auto is not supported yet');
+      if (v === 'auto') return this.set('g', tok, 'g_auto');
       if (GRAV.hasOwnProperty(v)) return this.set('g', tok, GRAV[v] && 'g_' + GRAV[v]);
       m = v.split('x');
       var gx = m.length === 2 ? fixed(m[0], 4) : null, gy = m.length === 2 ? fixed(m[1], 4) : null;
@@ -166,6 +166,8 @@ Acc.prototype.query = function (name, v) {
     return;
   }
   if (name === 'o') return this.opts(tok, v);
+  // imgix's content-aware crops (a comma list) are g_auto; its other crop values are not read yet.
+  if (name === 'crop' && /(^|,)(entropy|edges)(,|$)/.test(v)) return this.named('g', 'auto', tok);
   if (QN.hasOwnProperty(name)) this.named(QN[name], v, tok);
 };
 

@@ -111,6 +111,7 @@ impl fmt::Display for GravityDisplay {
                 };
                 f.write_str(name)
             }
+            Gravity::Auto => f.write_str("auto"),
             Gravity::Focal(x, y) => {
                 write_decimal(f, u64::from(x), 4)?;
                 f.write_str("x")?;

@@ -66,6 +66,9 @@ pub enum Gravity {
     Compass(u8, u8),
     /// Focal point in ten-thousandths of width and height (0..=10000 each).
     Focal(u16, u16),
+    /// `g_auto`: the cropping modes place the window where the image is most salient
+    /// (`transform::attention`); every other use (padding) is the centre.
+    Auto,
 }
 
 impl Gravity {

@@ -225,6 +225,11 @@ impl Accumulator {
                 return Ok(());
             }
             "o" => return self.options_param(token, value, max_side),
+            // imgix's content-aware crops (a comma list) are `g_auto`; its other crop values are
+            // not read yet.
+            "crop" if value.split(',').any(|c| c == "entropy" || c == "edges") => {
+                return self.named("g", "auto", token, max_side);
+            }
             // Unknown query parameters (cache busters, tracking) are ignored, as CDNs do.
             _ => return Ok(()),
         };

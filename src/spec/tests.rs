@@ -98,7 +98,6 @@ fn bad_values_name_their_token() {
         ("/a_90,a_180/a.jpg", "a_180", "repeated_option"),
         ("/a_hflip/a.jpg?flip=h", "flip=h", "repeated_option"),
         ("/q_auto/a.jpg", "q_auto", "not_supported"),
-        ("/g_auto/a.jpg", "g_auto", "not_supported"),
         ("/a.jpg?rot=45", "rot=45", "bad_option"),
         ("/a.jpg?flip=x", "flip=x", "bad_option"),
         ("/a.jpg?w=big", "w=big", "bad_option"),
@@ -192,6 +191,7 @@ fn spec_and_spelling() -> impl Strategy<Value = (TransformSpec, String)> {
         (Gravity::Compass(0, 0), vec!["north_west", "nw"]),
         (Gravity::Compass(2, 2), vec!["south_east", "se"]),
         (Gravity::Compass(0, 2), vec!["south_west", "sw"]),
+        (Gravity::Auto, vec!["auto"]),
     ]);
     let formats = prop::sample::select(vec![
         (Format::Jpeg, vec!["jpeg", "jpg"]),

@@ -62,7 +62,7 @@ pub(super) fn gravity(token: &str, v: &str) -> Result<Gravity, SpecError> {
         "north_west" | "nw" => compass(0, 0),
         "south_east" | "se" => compass(2, 2),
         "south_west" | "sw" => compass(0, 2),
-        "auto" => Err(SpecError::new("not_supported", token, "g_auto is not supported yet")),
+        "auto" => Ok(Gravity::Auto),
         _ => {
             let why = "gravity must be a compass point or a focal point like 0.25x0.7";
             let (x, y) = v.split_once('x').ok_or_else(|| SpecError::bad(token, why))?;

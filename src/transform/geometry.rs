@@ -169,7 +169,7 @@ fn place(src: (u32, u32), size: (u32, u32), gravity: Gravity) -> Rect {
             let start = (f * f64::from(total) - f64::from(len) / 2.0).round();
             start.clamp(0.0, f64::from(total - len)) as u32
         }
-        Gravity::Compass(..) => offset(total - len, gravity, horizontal),
+        Gravity::Compass(..) | Gravity::Auto => offset(total - len, gravity, horizontal),
     };
     Rect { x: axis(src.0, size.0, true), y: axis(src.1, size.1, false), width: size.0, height: size.1 }
 }
@@ -185,6 +185,8 @@ fn offset(slack: u32, gravity: Gravity, horizontal: bool) -> u32 {
             let f = u64::from(if horizontal { fx } else { fy });
             round_div(u64::from(slack) * f, 10_000) as u32
         }
+        // Before the pixels are seen (and for padding), `g_auto` is the centre.
+        Gravity::Auto => round_div(u64::from(slack), 2) as u32,
     }
 }
 

@@ -1,5 +1,6 @@
 //! `f_json`: what the source is and what the options would make of it, from the header alone (the
-//! frames of an animation are counted by walking its blocks, not by decoding them).
+//! frames of an animation are counted by walking its blocks, not by decoding them) — except where
+//! `g_auto` places a crop: that needs the pixels, decoded as the transform would.
 
 use super::decode::SourceFormat;
 use super::{format, Limits, TransformError};
@@ -50,11 +51,29 @@ pub struct OutputInfo {
     pub format: &'static str,
     /// Frames of the output: the source's when it stays animated, else 1.
     pub frames: u32,
+    /// The part of the source the output is made from, in the pixels of the source as shown
+    /// (auto-oriented, then `a_`): where a crop or `g_auto` put its window.
+    pub region: Region,
+}
+
+/// A rectangle in source pixels.
+#[derive(Debug, serde::Serialize)]
+pub struct Region {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
 }
 
 /// Describes `bytes` under `spec`.
 pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Metadata, TransformError> {
-    let (header, _, plan, anim) = super::planned(bytes, spec, limits)?;
+    let planned = super::planned(bytes, spec, limits)?;
+    let r = super::placed_region(bytes, &planned, spec, limits)?;
+    let (header, _, plan, anim) = planned;
     let (width, height) = plan.output();
     // Padding makes an opaque canvas, so only the source's alpha decides JPEG or PNG.
     let still = format::output_format(None, header.format, header.alpha && plan.canvas.is_none());
@@ -78,6 +97,7 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
             height,
             format: out_format.as_str(),
             frames: animated.map_or(1, |(a, _)| a.frames),
+            region: Region { x: r.x, y: r.y, width: r.width, height: r.height },
         },
     })
 }

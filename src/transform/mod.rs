@@ -3,6 +3,7 @@
 //! Synchronous and CPU-bound: callers run it off the async runtime.
 
 mod animate;
+mod attention;
 mod canvas;
 mod color;
 pub mod cost;
@@ -174,21 +175,14 @@ pub fn run(
     cost::within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
     check(deadline)?;
 
-    let steps = Steps { exif: header.orientation, displayed, plan: &plan, spec, deadline };
+    let steps = Steps::new(header.orientation, displayed, &plan, spec, deadline);
     let source_format = header.format;
     if let Some((anim, format)) =
         anim.and_then(|a| animate::output_format(spec, source_format).map(|f| (a, f)))
     {
         return animate::run(bytes, header, &anim, &steps, format, limits);
     }
-    let decoded = decode::guarded("decoder", || match anim {
-        // A still of an animation: `pg_`'s frame, else the first, coalesced.
-        Some(_) => {
-            let frame = frames::nth(bytes, header.format, spec.page.unwrap_or(1), limits)?;
-            Ok(decode::Decoded { image: image::DynamicImage::ImageRgba8(frame), header })
-        }
-        None => decode::decode(bytes, header, eighths, png_factor, spec.gray, limits),
-    })?;
+    let decoded = decode_still(bytes, header, (eighths, png_factor), anim.is_some(), spec, limits)?;
     let decoded_at = Instant::now();
     let mut img = steps.render(decoded.image, decoded.header.icc.as_deref())?;
     img = color::drop_opaque_alpha(img);
@@ -215,6 +209,44 @@ pub fn run(
     Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
 }
 
+/// The still a request renders: `pg_`'s frame of an animation (else the first, coalesced), or
+/// the image decoded at the `shrink` of [`shrink_on_load`].
+fn decode_still(
+    bytes: &[u8],
+    header: Header,
+    (eighths, png_factor): (u8, u32),
+    animated: bool,
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<decode::Decoded, TransformError> {
+    decode::guarded("decoder", || match animated {
+        true => {
+            let frame = frames::nth(bytes, header.format, spec.page.unwrap_or(1), limits)?;
+            Ok(decode::Decoded { image: image::DynamicImage::ImageRgba8(frame), header })
+        }
+        false => decode::decode(bytes, header, eighths, png_factor, spec.gray, limits),
+    })
+}
+
+/// The region of the source a plan uses, with a `g_auto` window placed on the pixels (decoded as
+/// [`run`] would, within the same budget), for `f_json`.
+pub(super) fn placed_region(
+    bytes: &[u8],
+    (header, displayed, plan, anim): &Planned,
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<geometry::Rect, TransformError> {
+    let full = (plan.region.width, plan.region.height) == *displayed;
+    if !attention::applies(spec) || full {
+        return Ok(plan.region);
+    }
+    cost::within_budget(header, bytes.len(), plan, anim.as_ref(), spec, limits)?;
+    let shrink = shrink_on_load(header, plan);
+    let decoded = decode_still(bytes, header.clone(), shrink, anim.is_some(), spec, limits)?;
+    let img = orient::orient(decoded.image, header.orientation, spec);
+    Ok(attention::place(&img, *displayed, plan, spec).region)
+}
+
 /// The steps after decoding, the same for a still and for every frame of an animation: orient,
 /// crop and scale, colour, gray, effects, pad.
 pub(crate) struct Steps<'a> {
@@ -223,9 +255,22 @@ pub(crate) struct Steps<'a> {
     plan: &'a geometry::Plan,
     spec: &'a TransformSpec,
     deadline: Instant,
+    /// The plan with a `g_auto` window placed, decided on the first image rendered (an
+    /// animation's first frame) so that every frame is cut at the same place.
+    placed: std::cell::OnceCell<geometry::Plan>,
 }
 
-impl Steps<'_> {
+impl<'a> Steps<'a> {
+    fn new(
+        exif: u8,
+        displayed: (u32, u32),
+        plan: &'a geometry::Plan,
+        spec: &'a TransformSpec,
+        deadline: Instant,
+    ) -> Self {
+        Steps { exif, displayed, plan, spec, deadline, placed: std::cell::OnceCell::new() }
+    }
+
     fn render(
         &self,
         img: image::DynamicImage,
@@ -234,7 +279,11 @@ impl Steps<'_> {
         let spec = self.spec;
         let mut img = orient::orient(img, self.exif, spec);
         check(self.deadline)?;
-        img = crop_and_scale(img, self.displayed, self.plan, self.deadline)?;
+        let plan = match attention::applies(spec) {
+            true => self.placed.get_or_init(|| attention::place(&img, self.displayed, self.plan, spec)),
+            false => self.plan,
+        };
+        img = crop_and_scale(img, self.displayed, plan, self.deadline)?;
         // Colour management after the resize, as libvips' thumbnail does: far fewer pixels to convert.
         img = color::to_srgb(img, icc);
         if spec.gray {
@@ -261,7 +310,7 @@ fn check_output_size(bytes: &[u8], limits: &Limits) -> Result<(), TransformError
     Ok(())
 }
 
-/// `f_json`: the metadata, from the header alone.
+/// `f_json`: the metadata, from the header alone (and the pixels where `g_auto` places a crop).
 fn describe(
     bytes: &[u8],
     spec: &TransformSpec,

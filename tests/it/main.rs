@@ -21,6 +21,7 @@ mod realworld;
 mod regression;
 mod s3;
 mod server_limits;
+mod smart;
 mod uploads;
 mod vectors;
 

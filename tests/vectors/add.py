@@ -30,6 +30,6 @@ for line in open(sys.argv[1], encoding='utf-8'):
         v['error'] = p.stderr.split('400 ', 1)[1].split(':', 1)[0]
     vectors.append(v)
     known.add((url, accept))
-json.dump(vectors, open(path, 'w', encoding='utf-8'), indent=1, ensure_ascii=False)
+json.dump(vectors, open(path, 'w', encoding='utf-8'), indent=2, ensure_ascii=False, sort_keys=True)
 open(path, 'a').write('\n')
 print(f'{len(vectors)} vectors')
