@@ -214,8 +214,14 @@ fn warm_jobs(
     for key in keys {
         for spec in specs {
             for accept in [None, Some("image/avif"), Some("image/webp")] {
-                let request =
-                    pixflow::spec::Request { key: Some(key), written: spec, signature: None, accept, now };
+                let request = pixflow::spec::Request {
+                    key: Some(key),
+                    written: spec,
+                    signature: None,
+                    accept,
+                    hints: pixflow::spec::Hints::default(),
+                    now,
+                };
                 let resolved =
                     pixflow::spec::resolve(&request, &rules).map_err(|e| format!("--variant {spec}: {e}"))?;
                 jobs.push((key.clone(), spec.clone(), accept, resolved.variant));
@@ -229,10 +235,18 @@ fn warm_jobs(
 }
 
 /// `pixflow canonical PATH`: the origin form, or `400 <code>` (exit status 1).
-pub(crate) fn canonical(path: &str, accept: &str) -> Result<(), String> {
+pub(crate) fn canonical(path: &str, accept: &str, headers: &[String]) -> Result<(), String> {
     let (p, q) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
     let accept = Some(accept).filter(|a| !a.is_empty());
-    match pixflow::spec::origin_form(p, q, accept, Limits::default().max_output_side) {
+    let mut map = http::HeaderMap::new();
+    for h in headers {
+        let (name, value) = h.split_once(':').ok_or_else(|| format!("--header {h:?} is not NAME: VALUE"))?;
+        let name = http::HeaderName::try_from(name.trim()).map_err(|e| format!("--header {h:?}: {e}"))?;
+        let value = http::HeaderValue::try_from(value.trim()).map_err(|e| format!("--header {h:?}: {e}"))?;
+        map.append(name, value);
+    }
+    let hints = pixflow::spec::Hints::from_headers(&map);
+    match pixflow::spec::origin_form(p, q, accept, hints, Limits::default().max_output_side) {
         Ok(form) => {
             println!("{form}");
             Ok(())
@@ -274,6 +288,9 @@ fn task_options(task: &str) -> Option<&'static str> {
         // Animated GIFs, every frame.
         "T7" => "w_200,h_200,f_gif",
         "T8" => "w_200,h_200,q_80,f_webp",
+        // Not a shared task: T2 with the crop placed by g_auto (scripts/gauto-check times it
+        // beside T2).
+        "T2-gauto" => "w_200,h_200,c_fill,g_auto,q_80,f_webp",
         _ => return None,
     })
 }

@@ -68,6 +68,10 @@ enum Command {
         /// The client's Accept header, for `f_auto`.
         #[arg(long, default_value = "")]
         accept: String,
+        /// A client hint header, `NAME: VALUE` (`Sec-CH-DPR: 2`), for `dpr_auto` and `w_auto`;
+        /// repeatable.
+        #[arg(long = "header")]
+        headers: Vec<String>,
     },
     /// Print a signed URL path for PATH (`/w_200/cat.jpg`).
     Sign {
@@ -122,7 +126,7 @@ fn main() -> ExitCode {
         Command::Warm { variants, keys_file, concurrency, args } => Config::from_args_as(&args, Role::Warm)
             .map_err(|e| e.to_string())
             .and_then(|c| cli::warm(c, &variants, keys_file.as_deref(), concurrency)),
-        Command::Canonical { path, accept } => cli::canonical(&path, &accept),
+        Command::Canonical { path, accept, headers } => cli::canonical(&path, &accept, &headers),
         Command::Sign { path, secret, expires_in } => cli::sign(&path, &secret, expires_in),
         Command::Bench { task, list, reps, out_dir, floor } => {
             cli::bench(&task, &list, reps, out_dir.as_deref(), floor)

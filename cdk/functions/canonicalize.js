@@ -1,27 +1,30 @@
 // pixflow viewer-request function (cloudfront-js-2.0): rewrites every accepted URL form into
-// the origin form /{key}?o={canonical}[&s=][&exp=], resolves f_auto from Accept, and answers 400
+// the origin form /{key}?o={canonical}[&s=][&exp=], resolves f_auto from Accept and dpr_auto/w_auto
+// from the client hints, and answers 400
 // for what the origin would refuse. Mirrors src/spec/parse.rs; tests/vectors/canonical.json
 // holds the cases both must agree on.
 var MAX_SIDE = 8192;
-var NAMES = ['w','h','c','g','dpr','q','f','gray','e','blur','sharpen','a','bg','x','y','pg','t','s','exp'];
-var MODES = {limit:'',"scale-down":'',max:'',fit:'fit',contain:'fit',inside:'fit',clip:'fit',fill:'fill',
-  cover:'fill',lfill:'lfill',pad:'pad',lpad:'lpad',scale:'scale',stretch:'scale',squeeze:'scale',crop:'crop'};
-var GRAV = {center:'',centre:'',c:'',north:'north',n:'north',south:'south',s:'south',east:'east',e:'east',
-  west:'west',w:'west',north_east:'north_east',ne:'north_east',north_west:'north_west',nw:'north_west',
-  south_east:'south_east',se:'south_east',south_west:'south_west',sw:'south_west'};
-var FMT = {jpeg:'jpeg',jpg:'jpeg',png:'png',webp:'webp',avif:'avif',gif:'gif',auto:'auto',json:'json',
-  'auto-avif':'auto-avif','auto-webp':'auto-webp'};
-var QN = {w:'w',width:'w',h:'h',height:'h',fit:'c',g:'g',gravity:'g',dpr:'dpr',q:'q',quality:'q',f:'f',
-  fm:'f',format:'f',blur:'blur',bg:'bg',x:'x',y:'y',pg:'pg',page:'pg',frame:'pg',preset:'t',s:'s',sig:'s',
-  exp:'exp'};
+var NAMES = 'w h c g dpr q f gray e blur sharpen a bg x y pg t s exp'.split(' ');
+// Name tables, written compactly (the deployed code must stay under 10 KB): `name:value`, or a
+// bare `name` that maps to itself.
+function table(list) {
+  var o = Object.create(null);
+  list.split(' ').forEach(function (p) { var kv = p.split(':'); o[kv[0]] = kv.length > 1 ? kv[1] : kv[0]; });
+  return o;
+}
+var MODES = table('limit: scale-down: max: fit contain:fit inside:fit clip:fit fill cover:fill lfill pad lpad scale stretch:scale squeeze:scale crop');
+var GRAV = table('center: centre: c: north n:north south s:south east e:east west w:west north_east ne:north_east north_west nw:north_west south_east se:south_east south_west sw:south_west');
+var FMT = table('jpeg jpg:jpeg png webp avif gif auto json thumbhash auto-avif auto-webp');
+var QN = table('w width:w h height:h fit:c g gravity:g dpr q quality:q f fm:f format:f blur bg x y pg page:pg frame:pg preset:t s sig:s exp');
 
 function Fail(code, msg) { this.code = code; this.msg = msg; }
-function bad(tok, why) { return new Fail('bad_option', '`' + tok + '`: ' + why); }
+function fail(code, tok, why) { return new Fail(code, '`' + tok + '`: ' + why); }
+function bad(tok, why) { return fail('bad_option', tok, why); }
 
 // Percent-decodes once, like the percent-encoding crate: a stray % stays literal; bad UTF-8 fails.
 function decode(s) {
   try { return decodeURIComponent(s.replace(/%(?![0-9A-Fa-f]{2})/g, '%25')); }
-  catch (e) { throw new Fail('bad_key', '`' + s + '`: percent-encoding does not decode to UTF-8'); }
+  catch (e) { throw fail('bad_key', s, 'percent-encoding does not decode to UTF-8'); }
 }
 function enc(k) {
   return encodeURIComponent(k).replace(/[!'()*]/g, function (c) {
@@ -59,65 +62,106 @@ function centi(tok, v, min, max, why) {
   return n;
 }
 
+// `w_auto`/`dpr_auto` as written: name + [:GIVEN] + [-HINTED].
+function autoToken(n, a) {
+  var f = n === 'w' ? String : function (x) { return dec(x, 2); };
+  return n + '_auto' + (a.g === null ? '' : ':' + f(a.g)) + (a.h === null ? '' : '-' + f(a.h));
+}
+// Client hints (src/spec/hints.rs): a number above zero, else no hint; rounded up to few steps.
+function hintNumber(v) {
+  v = (v || '').trim();
+  if (v.length > 24 || !/^[0-9]+(\.[0-9]+)?$/.test(v)) return null;
+  var n = Number(v);
+  return n > 0 ? n : null;
+}
+function dprStep(v) {
+  var n = hintNumber(v), steps = [100, 150, 200, 300], i;
+  if (n === null) return null;
+  for (i = 0; i < steps.length; i++) if (n * 100 <= steps[i]) return steps[i];
+  return 300;
+}
+function widthStep(v) {
+  var n = hintNumber(v);
+  return n === null ? null : Math.max(Math.min(Math.ceil(n / 100), 1e6), 1) * 100;
+}
+
 // Defaults written explicitly: dropped from the canonical form, unless a preset is named, whose
 // value they then override (?preset=thumb&fit=limit).
 var DEF = {c:'c_limit', g:'g_center', dpr:'dpr_1', bg:'bg_ffffff'};
 function Acc() { this.t = {}; this.d = {}; this.seen = {}; this.sig = null; this.exp = null; }
-Acc.prototype.once = function (slot, tok) {
-  if (this.seen[slot]) throw new Fail('repeated_option', '`' + tok + '`: this option is given more than once');
+var P = Acc.prototype;
+P.once = function (slot, tok) {
+  if (this.seen[slot]) throw fail('repeated_option', tok, 'this option is given more than once');
   this.seen[slot] = 1;
 };
-Acc.prototype.set = function (slot, tok, val) {
+P.set = function (slot, tok, val) {
   this.once(slot, tok);
   if (val !== '') this.t[slot] = val; else if (DEF[slot]) this.d[slot] = DEF[slot];
 };
-Acc.prototype.path = function (tok) {
+P.path = function (tok) {
   var i = tok.indexOf('_'), n = i < 0 ? tok : tok.slice(0, i), v = i < 0 ? null : tok.slice(i + 1);
   if (v === null) {
     if (n === 'gray') return this.set('gray', tok, 'gray');
     if (n === 'sharpen') return this.set('sharpen', tok, 'sharpen');
-    throw new Fail('unknown_option', '`' + tok + '`: unknown option');
+    throw fail('unknown_option', tok, 'unknown option');
   }
   if (n === 'e' && v === 'grayscale') return this.set('gray', tok, 'gray');
   if (n === 'sharpen') return this.sharpen(tok, v);
   if (n === 'o') throw bad(tok, 'options cannot nest: o= is only a query parameter');
   this.named(n, v, tok);
 };
-Acc.prototype.sharpen = function (tok, v) {
+P.sharpen = function (tok, v) {
   var s = v === null ? 100 : centi(tok, v, 30, 1000, 'sharpen sigma must be 0.3 to 10');
   this.set('sharpen', tok, s === 100 ? 'sharpen' : 'sharpen_' + dec(s, 2));
 };
-Acc.prototype.opts = function (tok, v) {
+P.opts = function (tok, v) {
   if (!v) throw bad(tok, 'o= needs options');
   var p = v.split(','), i;
   for (i = 0; i < p.length; i++) this.path(p[i]);
 };
-Acc.prototype.named = function (n, v, tok) {
+// w_auto[:N][-HINTED] and dpr_auto[:D][-HINTED] (src/spec/options.rs); acc.w / acc.dpr hold them.
+P.auto = function (n, v, tok) {
+  var w = n === 'w', why = w ? 'w_auto:N takes N 1 to ' + MAX_SIDE : 'dpr_auto takes :D with D 1 to 4, or -1, -1.5, -2 or -3';
+  var m = /^auto(?::([^-]+))?(?:-(.+))?$/.exec(v);
+  if (!m) throw bad(tok, why);
+  var num = function (x, hi) { return x === undefined ? null : w ? uint(tok, x, 1, MAX_SIDE, why) : centi(tok, x, 100, hi, why); };
+  var a = { g: num(m[1], 400), h: num(m[2], 300) };
+  if (!w) {
+    if (a.h !== null && [100, 150, 200, 300].indexOf(a.h) < 0) throw bad(tok, why);
+    if (a.g === 100) a.g = null;
+    this.dpr = a.h || a.g || 100;
+  }
+  this['a' + n] = a;
+  this.set(n, tok, autoToken(n, a));
+};
+P.named = function (n, v, tok) {
   var x, m;
   switch (n) {
     case 'w': case 'h':
+      if (n === 'w' && v.slice(0, 4) === 'auto') return this.auto('w', v, tok);
       this.set(n, tok, n + '_' + uint(tok, v, 1, MAX_SIDE, (n === 'w' ? 'width' : 'height') + ' must be 1 to ' + MAX_SIDE));
       return;
     case 'c':
-      if (!MODES.hasOwnProperty(v)) throw bad(tok, 'unknown resize mode');
+      if (!(v in MODES)) throw bad(tok, 'unknown resize mode');
       return this.set('c', tok, MODES[v] && 'c_' + MODES[v]);
     case 'g':
       if (v === 'auto') return this.set('g', tok, 'g_auto');
-      if (GRAV.hasOwnProperty(v)) return this.set('g', tok, GRAV[v] && 'g_' + GRAV[v]);
+      if ((v in GRAV)) return this.set('g', tok, GRAV[v] && 'g_' + GRAV[v]);
       m = v.split('x');
       var gx = m.length === 2 ? fixed(m[0], 4) : null, gy = m.length === 2 ? fixed(m[1], 4) : null;
       if (gx === null || gy === null || gx > 10000 || gy > 10000)
         throw bad(tok, 'gravity must be a compass point or a focal point like 0.25x0.7');
       return this.set('g', tok, gx === 5000 && gy === 5000 ? '' : 'g_' + dec(gx, 4) + 'x' + dec(gy, 4));
     case 'dpr':
+      if (v.slice(0, 4) === 'auto') return this.auto('dpr', v, tok);
       x = centi(tok, v, 100, 400, 'dpr must be 1 to 4, with up to 2 decimals');
       this.dpr = x;
       return this.set('dpr', tok, x === 100 ? '' : 'dpr_' + dec(x, 2));
     case 'q':
-      if (v === 'auto') throw new Fail('not_supported', '`' + tok + '`: q_auto is not supported yet');
+      if (v === 'auto') throw fail('not_supported', tok, 'q_auto is not supported yet');
       return this.set('q', tok, 'q_' + uint(tok, v, 1, 100, 'quality must be 1 to 100'));
     case 'f':
-      if (!FMT.hasOwnProperty(v)) throw bad(tok, 'unknown format');
+      if (!(v in FMT)) throw bad(tok, 'unknown format');
       return this.set('f', tok, 'f_' + FMT[v]);
     case 'e': throw bad(tok, 'unknown effect (e_grayscale is the only one)');
     case 'blur':
@@ -144,9 +188,9 @@ Acc.prototype.named = function (n, v, tok) {
     case 'exp':
       this.once('exp', tok); this.exp = uint(tok, v, 0, 4294967295, 'expiry must be a unix time'); return;
   }
-  throw new Fail('unknown_option', '`' + tok + '`: unknown option');
+  throw fail('unknown_option', tok, 'unknown option');
 };
-Acc.prototype.query = function (name, v) {
+P.query = function (name, v) {
   var tok = name + '=' + v;
   if (name === 'gray' || name === 'grayscale') {
     if (v === '' || v === '1' || v === 'true') return this.set('gray', tok, 'gray');
@@ -166,9 +210,18 @@ Acc.prototype.query = function (name, v) {
     return;
   }
   if (name === 'o') return this.opts(tok, v);
+  if (name === 'ch') {
+    this.once('ch', tok);
+    v.split(',').forEach(function (h) {
+      h = h.trim().toLowerCase();
+      if (h === 'width') this.chw = true;
+      if (h === 'dpr') this.chd = true;
+    }, this);
+    return;
+  }
   // imgix's content-aware crops (a comma list) are g_auto; its other crop values are not read yet.
   if (name === 'crop' && /(^|,)(entropy|edges)(,|$)/.test(v)) return this.named('g', 'auto', tok);
-  if (QN.hasOwnProperty(name)) this.named(QN[name], v, tok);
+  if ((name in QN)) this.named(QN[name], v, tok);
 };
 
 function validKey(k) {
@@ -182,7 +235,7 @@ function validKey(k) {
     else if (segs[i] === '.' || segs[i] === '..') why = 'the key has a . or .. segment';
   }
   if (!why && (k === '_' || k.indexOf('_/') === 0)) why = 'keys under _/ are reserved';
-  if (why) throw new Fail('bad_key', '`' + k + '`: ' + why);
+  if (why) throw fail('bad_key', k, why);
   return k;
 }
 
@@ -201,8 +254,10 @@ function accepts(accept, type) {
   return false;
 }
 
-// The origin form for a raw path, query parameters ([name, value] pairs, still encoded) and Accept.
-function originForm(path, params, accept) {
+// The origin form for a raw path, query parameters ([name, value] pairs, still encoded), Accept
+// and the client hints ({dpr, width}: Sec-CH-DPR else DPR, Sec-CH-Width else Width).
+function originForm(path, params, accept, hints) {
+  hints = hints || {};
   var rest = path.charAt(0) === '/' ? path.slice(1) : path, acc = new Acc(), raw = rest, i = rest.indexOf('/');
   if (i >= 0) {
     var first = rest.slice(0, i);
@@ -220,20 +275,35 @@ function originForm(path, params, accept) {
   for (i = 0; i < params.length; i++) {
     acc.query(decode(params[i][0].replace(/\+/g, ' ')), decode(params[i][1].replace(/\+/g, ' ')));
   }
-  var t = acc.t, list = [], k;
-  if (t.t) for (k in acc.d) if (acc.d.hasOwnProperty(k)) t[k] = acc.d[k];
-  for (k in t) if (t.hasOwnProperty(k)) list.push(t[k]);
+  var t = acc.t, list = [], k, st;
+  // imgix's ch=Width,DPR: w and dpr become w_auto:w and dpr_auto:dpr.
+  if (acc.chw && !acc.aw) { acc.aw = { g: t.w ? Number(t.w.slice(2)) : null, h: null }; t.w = autoToken('w', acc.aw); }
+  if (acc.chd && !acc.adpr) {
+    acc.adpr = { g: acc.dpr && acc.dpr !== 100 ? acc.dpr : null, h: null };
+    t.dpr = autoToken('dpr', acc.adpr);
+  }
+  // The hints fold into what is still unresolved, the dpr first (a width's cap is times the dpr).
+  if (acc.adpr && acc.adpr.h === null && (st = dprStep(hints.dpr)) !== null) {
+    acc.adpr.h = st; acc.dpr = st; t.dpr = autoToken('dpr', acc.adpr);
+  }
+  if (acc.aw && acc.aw.h === null && (st = widthStep(hints.width)) !== null) {
+    var cap = acc.aw.g === null ? MAX_SIDE : Math.floor((2 * acc.aw.g * (acc.dpr || 100) + 100) / 200);
+    acc.aw.h = Math.min(st, cap, MAX_SIDE); t.w = autoToken('w', acc.aw);
+  }
+  if (t.t) for (k in acc.d) t[k] = acc.d[k];
+  for (k in t) list.push(t[k]);
   if (!list.length) return { uri: '/' + enc(key) };
   var dpr = acc.dpr || 100;
   ['w', 'h'].forEach(function (s) {
-    var n = t[s] ? Number(t[s].slice(2)) : 0, px = Math.floor((2 * n * dpr + 100) / 200);
-    if (px > MAX_SIDE) throw new Fail('bad_geometry', '`' + t[s] + '`: the requested size ' + px + ' px is over the ' + MAX_SIDE + ' px limit');
+    var a = s === 'w' ? acc.aw : null, n = a ? (a.h !== null ? a.h : a.g || 0) : t[s] ? Number(t[s].slice(2)) : 0;
+    var size = a && a.h !== null ? n : Math.floor((2 * n * dpr + 100) / 200);
+    if (size > MAX_SIDE) throw new Fail('bad_geometry', '`' + s + '_' + n + '`: the requested size ' + size + ' px is over the ' + MAX_SIDE + ' px limit');
   });
   if (!t.t && (t.x || t.y) && t.c !== 'c_crop') throw bad(t.x ? 'x_' : 'y_', 'x_ and y_ only apply to c_crop');
   // Resolved, but marked as f_auto's choice: an animation answers animated WebP to an AVIF client.
   if (t.f === 'f_auto') t.f = accepts(accept, 'image/avif') ? 'f_auto-avif' : accepts(accept, 'image/webp') ? 'f_auto-webp' : 'f_auto';
   list = [];
-  for (k in t) if (t.hasOwnProperty(k)) list.push(t[k]);
+  for (k in t) list.push(t[k]);
   list.sort();
   var qs = { o: list.join(',') };
   if (acc.sig !== null) qs.s = acc.sig;
@@ -245,13 +315,14 @@ function handler(event) {
   var req = event.request, qs = req.querystring || {}, params = [], name, i;
   if (req.uri === '/_' || req.uri.indexOf('/_/') === 0) return req;
   for (name in qs) {
-    if (!qs.hasOwnProperty(name)) continue;
     var vals = qs[name].multiValue ? qs[name].multiValue : [qs[name]];
     for (i = 0; i < vals.length; i++) params.push([name, vals[i].value]);
   }
-  var accept = req.headers.accept ? req.headers.accept.value : '';
+  var h = req.headers, accept = h.accept ? h.accept.value : '';
+  var hint = function (a, b) { return h[a] ? h[a].value : h[b] ? h[b].value : undefined; };
+  var hints = { dpr: hint('sec-ch-dpr', 'dpr'), width: hint('sec-ch-width', 'width') };
   try {
-    var out = originForm(req.uri, params, accept), q = {};
+    var out = originForm(req.uri, params, accept, hints), q = {};
     req.uri = out.uri;
     for (name in out.querystring || {}) q[name] = { value: out.querystring[name] };
     req.querystring = q;

@@ -14,5 +14,8 @@ export function functionCode(maxOutputSide: number): string {
   const marker = 'var MAX_SIDE = 8192;';
   if (!source.includes(marker)) throw new Error(`${FUNCTION_SOURCE} lost its "${marker}" line`);
   const configured = source.replace(marker, `var MAX_SIDE = ${maxOutputSide};`);
-  return transformSync(configured, { minify: true, target: 'es2015' }).code;
+  // Everything but the entry point goes inside a closure, where the minifier may shorten names
+  // (it keeps top-level names, which could be globals).
+  const wrapped = `var pixflow = (function () {\n${configured}\nreturn handler;\n})();\nfunction handler(event) { return pixflow(event); }\n`;
+  return transformSync(wrapped, { minify: true, target: 'es2015' }).code;
 }

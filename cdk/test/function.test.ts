@@ -28,7 +28,7 @@ function load(): (event: unknown) => any {
 }
 
 /** The event CloudFront builds for a raw URL: query names and values as received. */
-function event(url: string, accept?: string) {
+function event(url: string, accept?: string, hints?: Record<string, string>) {
   const [uri, query = ''] = url.split(/\?(.*)/s);
   const querystring: Query = {};
   for (const pair of query.split('&').filter((p) => p !== '')) {
@@ -40,6 +40,7 @@ function event(url: string, accept?: string) {
   }
   const headers: Record<string, Header> = { host: { value: 'd111111abcdef8.cloudfront.net' } };
   if (accept !== undefined) headers.accept = { value: accept };
+  for (const [name, value] of Object.entries(hints ?? {})) headers[name] = { value };
   const request: CfRequest = { method: 'GET', uri, querystring, headers, cookies: {} };
   return { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '198.51.100.1' }, request };
 }
@@ -49,7 +50,14 @@ function originOf(req: CfRequest): string {
   return q.length ? `${req.uri}?${q.join('&')}` : req.uri;
 }
 
-const vectors: { url: string; accept?: string; origin?: string; error?: string; message?: string }[] = JSON.parse(
+const vectors: {
+  url: string;
+  accept?: string;
+  headers?: Record<string, string>;
+  origin?: string;
+  error?: string;
+  message?: string;
+}[] = JSON.parse(
   readFileSync(path.join(__dirname, '..', '..', 'tests', 'vectors', 'canonical.json'), 'utf8'),
 );
 
@@ -61,14 +69,14 @@ test('the function agrees with every shared vector', () => {
   const handler = load();
   const failures: string[] = [];
   for (const v of vectors) {
-    const out = handler(event(v.url, v.accept));
+    const out = handler(event(v.url, v.accept, v.headers));
     const body = out.statusCode ? JSON.parse(out.body) : null;
     const got = body ? { error: body.error, message: body.message, status: out.statusCode } : { origin: originOf(out) };
     const want = v.origin !== undefined ? { origin: v.origin } : { error: v.error, message: v.message, status: 400 };
     try {
       assert.deepEqual(got, want);
     } catch {
-      failures.push(`${v.url} [${v.accept ?? ''}]: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+      failures.push(`${v.url} [${v.accept ?? ''} ${JSON.stringify(v.headers ?? {})}]: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
     }
   }
   assert.deepEqual(failures, []);

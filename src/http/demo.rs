@@ -10,6 +10,9 @@ use std::fmt::Write as _;
 /// How many keys the page lists: one listing page.
 pub(super) const KEYS: usize = 12;
 
+/// The ThumbHash decoder the page paints placeholders with (evanw/thumbhash, MIT).
+pub(super) const THUMBHASH_JS: &str = include_str!("thumbhash.js");
+
 /// The one escape every interpolated value goes through (html-escape's attribute encoding, which
 /// is also safe in text).
 fn escape(s: &str) -> std::borrow::Cow<'_, str> {
@@ -32,13 +35,38 @@ pub(super) fn page(keys: &[Key]) -> String {
         let base = format!("/w_300,h_200,c_fill,f_auto/{k}");
         let _ = write!(
             gallery,
-            r#"<figure><img src="{base}" srcset="{base} 1x, /w_300,h_200,c_fill,f_auto,dpr_2/{k} 2x" width="300" height="200" data-w="300" data-h="200" data-auto="1" alt="{alt}" loading="eager"><figcaption><code>{base}</code></figcaption></figure>"#,
+            r#"<figure><img src="{base}" srcset="{base} 1x, /w_300,h_200,c_fill,f_auto,dpr_2/{k} 2x" width="300" height="200" data-w="300" data-h="200" data-auto="1" data-thumbhash="/w_300,h_200,c_fill,f_thumbhash/{k}" alt="{alt}" loading="eager"><figcaption><code>{base}</code></figcaption></figure>"#,
             alt = escape(key.as_str()),
         );
     }
     let mut modes = String::new();
     let mut effects = String::new();
     let mut responsive = String::new();
+    let mut smart = String::new();
+    let mut placeholders = String::new();
+    for key in keys.iter().take(4) {
+        let k = escape(&key.to_url_path()).into_owned();
+        for (name, tokens) in [("centre", ""), ("g_auto", ",g_auto")] {
+            let url = format!("/w_200,h_200,c_fill{tokens}/{k}");
+            let tag = img(&url, 200, 200, &format!("{name} {}", key.as_str()));
+            let _ = write!(smart, "<figure>{tag}<figcaption><code>{name}</code></figcaption></figure>");
+        }
+        let hash = format!("/w_300,h_200,c_fill,f_thumbhash/{k}");
+        let _ = write!(
+            placeholders,
+            r#"<figure><img class="placeholder" data-hash-of="{hash}" data-image="/w_300,h_200,c_fill/{k}" width="300" height="200" alt="ThumbHash of {alt}"><figcaption><code>{hash}</code></figcaption></figure>"#,
+            alt = escape(key.as_str()),
+        );
+    }
+    let mut hints = String::new();
+    if let Some(first) = keys.first() {
+        let k = escape(&first.to_url_path()).into_owned();
+        let _ = write!(
+            hints,
+            r#"<figure><img src="/dpr_auto,w_200/{k}" data-dpr-auto="200" alt="dpr_auto" loading="eager"><figcaption><code>dpr_auto,w_200</code>: 200 px times the screen's density</figcaption></figure>
+<figure><img src="/w_auto:600/{k}" sizes="300px" data-w-auto="300" alt="w_auto" loading="eager"><figcaption><code>w_auto:600</code> with <code>sizes="300px"</code>: the width the layout gives it</figcaption></figure>"#
+        );
+    }
     if let Some(first) = keys.first() {
         let k = escape(&first.to_url_path()).into_owned();
         // Modes whose result is exactly the box, and the ones that depend on the source's shape.
@@ -94,6 +122,9 @@ pub(super) fn page(keys: &[Key]) -> String {
             ("{modes}", &modes),
             ("{effects}", &effects),
             ("{responsive}", &responsive),
+            ("{smart}", &smart),
+            ("{placeholders}", &placeholders),
+            ("{hints}", &hints),
             ("{options}", &options),
         ],
     )
@@ -140,6 +171,9 @@ label{display:flex;flex-direction:column;font-size:12px}#built{margin-top:10px;w
 <h2>Resize modes</h2><p>The same 200×150 box (padding in <code>bg_203040</code>).</p><div class="grid" id="modes">{modes}</div>
 <h2>Effects</h2><div class="grid" id="effects">{effects}</div>
 <h2>Responsive images</h2><div class="grid" id="responsive">{responsive}</div>
+<h2>Smart crops</h2><p>The same 200×200 <code>c_fill</code>, centred and with <code>g_auto</code>: the window goes where the picture has detail, skin tones and strong colour.</p><div class="grid" id="smart">{smart}</div>
+<h2>Placeholders</h2><p>A <code>f_thumbhash</code> URL answers a ThumbHash (about 25 bytes of base64) that the page turns into a blurry preview while the image loads; the gallery above paints them behind its images.</p><div class="grid" id="placeholders">{placeholders}</div>
+<h2>Client hints</h2><p>This page sends <code>Accept-CH: Sec-CH-DPR, Sec-CH-Width</code>, so the browser says how dense its screen is and how wide each image is laid out; <code>dpr_auto</code> and <code>w_auto</code> use that.</p><div class="grid" id="hints">{hints}</div>
 <h2>Build a URL</h2>
 <form id="builder">
 <label>image<select name="key">{options}</select></label>
@@ -169,6 +203,25 @@ function build() {
   return url;
 }
 form.addEventListener('submit', (e) => { e.preventDefault(); build(); });
+</script>
+<script type="module">
+import { thumbHashToDataURL } from '/_/demo/thumbhash.js';
+const decode = (text) => Uint8Array.from(atob(text.trim()), (c) => c.charCodeAt(0));
+const hashOf = async (url) => { const r = await fetch(url); if (!r.ok) throw new Error(url + ': ' + r.status); return r.text(); };
+// Placeholders on their own, then the real image once it has loaded.
+for (const img of document.querySelectorAll('img.placeholder')) {
+  const text = await hashOf(img.dataset.hashOf);
+  img.dataset.hash = text.trim();
+  img.src = thumbHashToDataURL(decode(text));
+}
+// The gallery: each image's ThumbHash painted behind it until the image itself arrives.
+for (const img of document.querySelectorAll('img[data-thumbhash]')) {
+  const text = await hashOf(img.dataset.thumbhash);
+  if (!img.complete) img.style.background = 'center / cover url(' + thumbHashToDataURL(decode(text)) + ')';
+  img.addEventListener('load', () => { img.style.background = ''; }, { once: true });
+  img.dataset.hash = text.trim();
+}
+document.body.dataset.placeholders = 'done';
 </script>
 </body></html>
 "#;

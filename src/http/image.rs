@@ -32,6 +32,7 @@ pub(super) async fn serve(state: &AppState, req: &Parts) -> Result<Response, Err
         written: &parsed.spec,
         signature: parsed.signature.as_deref(),
         accept,
+        hints: crate::spec::Hints::from_headers(&req.headers),
         now: now(),
     };
     let resolved = resolve(&request, &state.rules())?;
@@ -66,7 +67,12 @@ async fn original(
     let started = Instant::now();
     let meta = state.source_version(key).await?;
     let tag = etag(key, "", &meta.etag);
-    let caching = Caching { etag: &tag, cache_control: &state.config.cache_control, vary_accept: false };
+    let caching = Caching {
+        etag: &tag,
+        cache_control: &state.config.cache_control,
+        vary_accept: false,
+        vary_hints: &[],
+    };
     if response::etag_matches(if_none_match, &tag) {
         return Ok(response::not_modified(&caching));
     }
@@ -89,8 +95,12 @@ async fn variant(
 ) -> Result<Response, Error> {
     let meta = state.source_version(&key).await?;
     let tag = etag(&key, resolved.variant.as_str(), &meta.etag);
-    let caching =
-        Caching { etag: &tag, cache_control: &state.config.cache_control, vary_accept: resolved.vary_accept };
+    let caching = Caching {
+        etag: &tag,
+        cache_control: &state.config.cache_control,
+        vary_accept: resolved.vary_accept,
+        vary_hints: &resolved.vary_hints,
+    };
     if response::etag_matches(if_none_match, &tag) {
         return Ok(response::not_modified(&caching));
     }

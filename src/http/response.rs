@@ -14,6 +14,8 @@ pub(super) struct Caching<'a> {
     pub cache_control: &'a str,
     /// Whether the answer depended on `Accept`.
     pub vary_accept: bool,
+    /// The client hint headers the answer depended on.
+    pub vary_hints: &'a [&'static str],
 }
 
 fn value(s: &str) -> HeaderValue {
@@ -23,8 +25,10 @@ fn value(s: &str) -> HeaderValue {
 fn cached(mut builder: http::response::Builder, c: &Caching<'_>) -> http::response::Builder {
     builder =
         builder.header(header::ETAG, value(c.etag)).header(header::CACHE_CONTROL, value(c.cache_control));
-    if c.vary_accept {
-        builder = builder.header(header::VARY, "Accept");
+    let vary: Vec<&str> =
+        c.vary_accept.then_some("Accept").into_iter().chain(c.vary_hints.iter().copied()).collect();
+    if !vary.is_empty() {
+        builder = builder.header(header::VARY, value(&vary.join(", ")));
     }
     builder
 }
@@ -115,14 +119,28 @@ pub(super) fn etag_matches(if_none_match: Option<&HeaderValue>, etag: &str) -> b
     v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(etag))
 }
 
-/// An HTML page (the demo), never cached long: it lists what the source holds now.
+/// An HTML page (the demo), never cached long: it lists what the source holds now. It asks for
+/// the client hints its `dpr_auto`/`w_auto` images use.
 pub(super) fn html(page: String) -> Response {
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header("accept-ch", "Sec-CH-DPR, Sec-CH-Width")
         .header(header::CONTENT_LENGTH, page.len())
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from(page))
+        .unwrap_or_else(|_| fallback())
+}
+
+/// The demo page's script (a fixed file inside the binary).
+pub(super) fn script(source: &'static str) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/javascript; charset=utf-8")
+        .header(header::CONTENT_LENGTH, source.len())
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(Body::from(source))
         .unwrap_or_else(|_| fallback())
 }
 

@@ -48,6 +48,7 @@ async fn endpoint(state: &AppState, path: &str) -> Result<Response, Error> {
             let keys = state.source.list(Some(super::demo::KEYS)).await?;
             Ok(response::html(super::demo::page(&keys)))
         }
+        "/_/demo/thumbhash.js" if state.config.demo => Ok(response::script(super::demo::THUMBHASH_JS)),
         _ => Err(Error::NoEndpoint),
     }
 }

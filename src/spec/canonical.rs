@@ -27,8 +27,19 @@ impl TransformSpec {
         if let Some(m) = self.mode {
             t.push(format!("c_{}", m.as_str()));
         }
-        if let Some(d) = self.dpr {
-            t.push(format!("dpr_{d}"));
+        match (self.auto_dpr, self.dpr) {
+            (Some(a), _) => {
+                let mut token = "dpr_auto".to_string();
+                if let Some(g) = a.given {
+                    token.push_str(&format!(":{}", Centi(g)));
+                }
+                if let Some(h) = a.hinted {
+                    token.push_str(&format!("-{}", Centi(h)));
+                }
+                t.push(token);
+            }
+            (None, Some(d)) => t.push(format!("dpr_{d}")),
+            (None, None) => {}
         }
         if let (true, Some(e)) = (with_expiry, self.expires) {
             t.push(format!("exp_{e}"));
@@ -61,8 +72,19 @@ impl TransformSpec {
         if let Some(p) = &self.preset {
             t.push(format!("t_{p}"));
         }
-        if let Some(w) = self.width {
-            t.push(format!("w_{w}"));
+        match (self.auto_width, self.width) {
+            (Some(a), _) => {
+                let mut token = "w_auto".to_string();
+                if let Some(g) = a.given {
+                    token.push_str(&format!(":{g}"));
+                }
+                if let Some(h) = a.hinted {
+                    token.push_str(&format!("-{h}"));
+                }
+                t.push(token);
+            }
+            (None, Some(w)) => t.push(format!("w_{w}")),
+            (None, None) => {}
         }
         if let Some(x) = self.x {
             t.push(format!("x_{x}"));

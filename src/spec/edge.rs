@@ -1,8 +1,9 @@
 //! The origin form the CloudFront Function rewrites every accepted URL into:
 //! `/{key}?o={canonical}[&s=SIG][&exp=N]`, with `f_auto` resolved from `Accept` (AVIF, WebP, or
-//! left as `f_auto` for clients that take neither). The function in `cdk/functions/` computes the
+//! left as `f_auto` for clients that take neither) and `dpr_auto`/`w_auto` from the client hints. The function in `cdk/functions/` computes the
 //! same string; `tests/vectors/canonical.json` holds the cases both must agree on.
 
+use super::hints::Hints;
 use super::limits::GeometryError;
 use super::parse::{parse_request, SpecError};
 use super::resolve::{resolve, Request, ResolveError, Rules};
@@ -12,6 +13,7 @@ pub fn origin_form(
     path: &str,
     query: Option<&str>,
     accept: Option<&str>,
+    hints: Hints<'_>,
     max_side: u32,
 ) -> Result<String, SpecError> {
     let parsed = parse_request(path, query, max_side)?;
@@ -29,7 +31,8 @@ pub fn origin_form(
         allow_unsigned_presets: false,
     };
     // Expiry is the origin's to judge (its clock), so the edge resolves as of time zero.
-    let request = Request { key: Some(&parsed.key), written: &parsed.spec, signature: None, accept, now: 0 };
+    let request =
+        Request { key: Some(&parsed.key), written: &parsed.spec, signature: None, accept, hints, now: 0 };
     let resolved = resolve(&request, &rules).map_err(|e| {
         let message = e.to_string();
         match e {

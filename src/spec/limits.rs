@@ -37,11 +37,13 @@ pub(crate) fn at_least_1(v: u64) -> u32 {
     v.clamp(1, u64::from(u32::MAX)) as u32
 }
 
-/// The requested box in pixels: `w` and `h` times `dpr`, rounded.
+/// The requested box in pixels: `w` and `h` times `dpr`, rounded (a width from the `Sec-CH-Width`
+/// hint is in device pixels already).
 pub fn requested_box(spec: &TransformSpec) -> (Option<u32>, Option<u32>) {
     let dpr = u64::from(spec.dpr.map_or(100, |d| d.0));
     let scale = |v: u32| at_least_1(round_div(u64::from(v) * dpr, 100));
-    (spec.width.map(scale), spec.height.map(scale))
+    let width = if spec.width_in_device_px() { spec.width } else { spec.width.map(scale) };
+    (width, spec.height.map(scale))
 }
 
 /// Refuses a request whose box (after `dpr`) is over the side limit, before any source is read.

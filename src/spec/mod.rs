@@ -5,6 +5,7 @@
 
 mod canonical;
 mod edge;
+mod hints;
 mod key;
 pub mod limits;
 pub mod negotiate;
@@ -16,6 +17,7 @@ mod sign;
 mod values;
 
 pub use edge::origin_form;
+pub use hints::Hints;
 pub use key::{validate_key, Key};
 pub use parse::{parse_options, parse_post, parse_request, ParsedRequest, SpecError};
 pub use presets::Presets;
@@ -93,6 +95,8 @@ pub enum Format {
     Auto,
     /// Metadata about the source and the result, no pixels.
     Json,
+    /// The ThumbHash of the result, as base64 text: a placeholder a page paints first.
+    Thumbhash,
 }
 
 impl Format {
@@ -106,12 +110,13 @@ impl Format {
             Format::Gif => "gif",
             Format::Auto => "auto",
             Format::Json => "json",
+            Format::Thumbhash => "thumbhash",
         }
     }
 
     /// The image format a MIME type names (the result store records MIME types).
     pub fn from_mime(mime: &str) -> Option<Format> {
-        [Format::Jpeg, Format::Png, Format::Webp, Format::Avif, Format::Gif, Format::Json]
+        [Format::Jpeg, Format::Png, Format::Webp, Format::Avif, Format::Gif, Format::Json, Format::Thumbhash]
             .into_iter()
             .find(|f| f.mime() == mime)
     }
@@ -126,6 +131,7 @@ impl Format {
             Format::Gif => "image/gif",
             Format::Auto => "application/octet-stream",
             Format::Json => "application/json",
+            Format::Thumbhash => "text/plain",
         }
     }
 }
@@ -181,6 +187,18 @@ impl Centi {
     }
 }
 
+/// `dpr_auto[:FALLBACK]` or `w_auto[:CAP]`: a value the client's hint decides (`Sec-CH-DPR`,
+/// `Sec-CH-Width`). `hinted` is the hint, already rounded to its step, once resolution (or the
+/// edge, which writes it as `dpr_auto-2`, `w_auto:800-700`) has read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hinted {
+    /// What applies without a hint: the dpr in hundredths, or the width in CSS px (also the
+    /// width's cap).
+    pub given: Option<u32>,
+    /// The rounded hint: a dpr step in hundredths (100, 150, 200, 300), or a width in device px.
+    pub hinted: Option<u32>,
+}
+
 /// Quality: a number, or content-aware.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quality {
@@ -200,8 +218,12 @@ pub struct TransformSpec {
     pub mode: Option<ResizeMode>,
     /// `g_G`; `None` is centre.
     pub gravity: Option<Gravity>,
-    /// `dpr_D` in hundredths; `None` is 1.
+    /// `dpr_D` in hundredths; `None` is 1. With `dpr_auto`, the hinted or fallback dpr.
     pub dpr: Option<Centi>,
+    /// `dpr_auto[:FALLBACK]`.
+    pub auto_dpr: Option<Hinted>,
+    /// `w_auto[:CAP]`; `width` then holds the hinted width (device px) or the cap (CSS px).
+    pub auto_width: Option<Hinted>,
     /// `q_N`.
     pub quality: Option<Quality>,
     /// `f_F`; `None` keeps the source's format.
@@ -256,10 +278,34 @@ impl TransformSpec {
     /// The spec as its author wrote it: a negotiated format back to `f_auto` (what signatures
     /// cover, whichever client the edge resolved it for).
     pub fn as_authored(&self) -> TransformSpec {
-        match self.negotiated {
+        let mut s = match self.negotiated {
             true => TransformSpec { format: Some(Format::Auto), negotiated: false, ..self.clone() },
             false => self.clone(),
+        };
+        if let Some(a) = s.auto_dpr.take() {
+            s.set_auto_dpr(Hinted { hinted: None, ..a });
         }
+        if let Some(a) = s.auto_width.take() {
+            s.set_auto_width(Hinted { hinted: None, ..a });
+        }
+        s
+    }
+
+    /// Sets `dpr_auto` and the dpr it means now: the hint, else the fallback, else 1.
+    pub fn set_auto_dpr(&mut self, auto: Hinted) {
+        self.auto_dpr = Some(auto);
+        self.dpr = auto.hinted.or(auto.given).filter(|&d| d != 100).map(Centi);
+    }
+
+    /// Sets `w_auto` and the width it means now: the hinted width, else the cap.
+    pub fn set_auto_width(&mut self, auto: Hinted) {
+        self.auto_width = Some(auto);
+        self.width = auto.hinted.or(auto.given);
+    }
+
+    /// Whether `width` is already in device pixels (a hinted `w_auto`), so `dpr` does not scale it.
+    pub fn width_in_device_px(&self) -> bool {
+        self.auto_width.is_some_and(|a| a.hinted.is_some())
     }
 
     /// Refuses `x_`/`y_` without `c_crop`, the only mode they place.
@@ -277,11 +323,13 @@ impl TransformSpec {
     /// Overlays the explicit tokens of `self` on a preset's expansion.
     pub fn over(&self, base: &TransformSpec) -> TransformSpec {
         TransformSpec {
-            width: self.width.or(base.width),
+            width: if self.auto_width.is_some() { self.width } else { self.width.or(base.width) },
             height: self.height.or(base.height),
             mode: self.mode.or(base.mode),
             gravity: self.gravity.or(base.gravity),
-            dpr: self.dpr.or(base.dpr),
+            dpr: if self.auto_dpr.is_some() { self.dpr } else { self.dpr.or(base.dpr) },
+            auto_dpr: self.auto_dpr,
+            auto_width: self.auto_width,
             quality: self.quality.or(base.quality),
             format: self.format.or(base.format),
             gray: self.gray || base.gray,

@@ -4,16 +4,38 @@
 use super::parse::{Accumulator, SpecError};
 use super::presets::Presets;
 use super::values::{centi, gravity, uint};
-use super::{Format, Quality, ResizeMode, Rgb, Rotation, TransformSpec};
+use super::{Format, Hinted, Quality, ResizeMode, Rgb, Rotation, TransformSpec};
 
 /// The largest `pg_`: far past any frame limit, so the answer for a short animation is the
 /// transform's "the source has N frames", not a parse error.
 const MAX_PAGE: u32 = 100_000;
 
+/// `auto`, `auto:GIVEN`, `auto-HINTED`, `auto:GIVEN-HINTED` as their parts.
+fn auto_parts<'v>(
+    v: &'v str,
+    token: &str,
+    why: &str,
+) -> Result<(Option<&'v str>, Option<&'v str>), SpecError> {
+    let rest = &v[4..];
+    let (head, hinted) = match rest.split_once('-') {
+        Some((head, hinted)) => (head, Some(hinted)),
+        None => (rest, None),
+    };
+    let given = match head {
+        "" => None,
+        _ => {
+            Some(head.strip_prefix(':').filter(|g| !g.is_empty()).ok_or_else(|| SpecError::bad(token, why))?)
+        }
+    };
+    Ok((given, hinted))
+}
+
 impl Accumulator {
     /// A `name_value` token under its canonical name: one small function per option.
     pub(super) fn named(&mut self, name: &str, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
         match name {
+            "w" if v.starts_with("auto") => self.auto_width(v, token, max_side),
+            "dpr" if v.starts_with("auto") => self.auto_dpr(v, token),
             "w" => {
                 self.number("w", v, token, (1, max_side), &format!("width must be 1 to {max_side}"), |s| {
                     &mut s.width
@@ -79,6 +101,36 @@ impl Accumulator {
         Ok(())
     }
 
+    /// `w_auto[:CAP][-HINTED]`: the width from `Sec-CH-Width`, at most CAP (CSS px, also the width
+    /// without a hint); `-HINTED` is the rounded hint in device px, as resolution writes it.
+    fn auto_width(&mut self, v: &str, token: &str, max_side: u32) -> Result<(), SpecError> {
+        let why = format!("w_auto:N takes N 1 to {max_side}");
+        let (given, hinted) = auto_parts(v, token, &why)?;
+        let px = |n: &str| uint(token, n, 1, max_side, &why);
+        let auto = Hinted { given: given.map(px).transpose()?, hinted: hinted.map(px).transpose()? };
+        self.once("w", token)?;
+        self.spec.set_auto_width(auto);
+        Ok(())
+    }
+
+    /// `dpr_auto[:FALLBACK][-HINTED]`: the dpr from `Sec-CH-DPR`, rounded up to 1, 1.5, 2 or 3;
+    /// FALLBACK (1 to 4) without a hint.
+    fn auto_dpr(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let why = "dpr_auto takes :D with D 1 to 4, or -1, -1.5, -2 or -3";
+        let (given, hinted) = auto_parts(v, token, why)?;
+        let given = given.map(|d| centi(token, d, 100, 400, why)).transpose()?.filter(|d| d.0 != 100);
+        let hinted = match hinted {
+            Some(h) => match centi(token, h, 100, 300, why)?.0 {
+                d @ (100 | 150 | 200 | 300) => Some(d),
+                _ => return Err(SpecError::bad(token, why)),
+            },
+            None => None,
+        };
+        self.once("dpr", token)?;
+        self.spec.set_auto_dpr(Hinted { given: given.map(|d| d.0), hinted });
+        Ok(())
+    }
+
     /// `c_MODE`, with the query style's aliases.
     fn mode(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         let mode = match v {
@@ -118,6 +170,7 @@ impl Accumulator {
             "gif" => Format::Gif,
             "auto" => Format::Auto,
             "json" => Format::Json,
+            "thumbhash" => Format::Thumbhash,
             // The origin form of an `f_auto` the edge resolved (DESIGN §2 "Animation": an animated
             // source may still answer animated WebP to a client offered AVIF).
             "auto-avif" | "auto-webp" => {

@@ -4,7 +4,7 @@
 
 use super::key::{validate_key, Key};
 use super::values::centi;
-use super::{Gravity, ResizeMode, Rgb, TransformSpec, DEFAULT_SHARPEN};
+use super::{Gravity, Hinted, ResizeMode, Rgb, TransformSpec, DEFAULT_SHARPEN};
 use percent_encoding::percent_decode_str;
 
 /// A URL that cannot be served, with the token at fault.
@@ -131,12 +131,22 @@ pub(super) struct Accumulator {
     pub(super) spec: TransformSpec,
     seen: Vec<&'static str>,
     pub(super) signature: Option<String>,
+    /// imgix's `ch=Width` / `ch=DPR`: `w` and `dpr` become `w_auto:w` and `dpr_auto:dpr`.
+    hint_width: bool,
+    hint_dpr: bool,
 }
 
 impl Accumulator {
     /// The spec, with options given at their default value dropped — unless a preset is named:
     /// then they override the preset's value (`?preset=thumb&fit=limit`), so they stay.
     fn finish(mut self) -> (TransformSpec, Option<String>) {
+        let s = &mut self.spec;
+        if self.hint_width && s.auto_width.is_none() {
+            s.set_auto_width(Hinted { given: s.width, hinted: None });
+        }
+        if self.hint_dpr && s.auto_dpr.is_none() {
+            s.set_auto_dpr(Hinted { given: s.dpr.map(|d| d.0).filter(|&d| d != 100), hinted: None });
+        }
         if self.spec.preset.is_none() {
             let s = &mut self.spec;
             s.mode = s.mode.filter(|m| *m != ResizeMode::Limit);
@@ -225,6 +235,15 @@ impl Accumulator {
                 return Ok(());
             }
             "o" => return self.options_param(token, value, max_side),
+            // imgix's client hints; `Save-Data` is not read.
+            "ch" => {
+                self.once("ch", token)?;
+                for hint in value.split(',').map(str::trim) {
+                    self.hint_width |= hint.eq_ignore_ascii_case("width");
+                    self.hint_dpr |= hint.eq_ignore_ascii_case("dpr");
+                }
+                return Ok(());
+            }
             // imgix's content-aware crops (a comma list) are `g_auto`; its other crop values are
             // not read yet.
             "crop" if value.split(',').any(|c| c == "entropy" || c == "edges") => {

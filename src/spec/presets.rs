@@ -32,6 +32,12 @@ impl Presets {
             if spec.preset.is_some() || spec.expires.is_some() {
                 return Err(format!("preset `{name}` may not contain t_ or exp_ tokens"));
             }
+            // A hint must be in the URL the caches are keyed on, not behind a preset's name.
+            if spec.auto_dpr.is_some() || spec.auto_width.is_some() {
+                return Err(format!(
+                    "preset `{name}` may not contain dpr_auto or w_auto: write them in the URL"
+                ));
+            }
             if map.insert(name.to_string(), spec).is_some() {
                 return Err(format!("preset `{name}` is defined twice"));
             }

@@ -5,6 +5,7 @@
 //! preset expansion, crop coordinates, size limits, format negotiation. GET, POST, `pixflow warm`
 //! and the edge form all come here.
 
+use super::hints::{fold, Hints};
 use super::limits::{check_box_pixels, check_request, GeometryError};
 use super::negotiate::resolve_requested;
 use super::sign::{check_expiry, SignError, Signer};
@@ -40,6 +41,8 @@ pub struct Request<'a> {
     pub signature: Option<&'a str>,
     /// The client's `Accept`.
     pub accept: Option<&'a str>,
+    /// The client's hint headers, for `dpr_auto` and `w_auto`.
+    pub hints: Hints<'a>,
     /// Unix time now, for `exp_`.
     pub now: u64,
 }
@@ -116,11 +119,17 @@ pub struct Resolved {
     pub variant: Variant,
     /// Whether the answer depends on `Accept` (an `f_auto` was resolved).
     pub vary_accept: bool,
+    /// The hint headers the answer depends on (a `dpr_auto` or `w_auto` the origin resolved).
+    pub vary_hints: Vec<&'static str>,
 }
 
 /// Resolves one request under `rules`.
 pub fn resolve(req: &Request<'_>, rules: &Rules<'_>) -> Result<Resolved, ResolveError> {
-    let (written, accept) = (req.written, req.accept);
+    // The hints are folded into the options first: they are part of the variant's identity (the
+    // signature covers the options as authored, `dpr_auto` unresolved).
+    let mut folded = req.written.clone();
+    let vary_hints = fold(&mut folded, req.hints, rules.max_output_side);
+    let (written, accept) = (&folded, req.accept);
     check_expiry(written, req.now)?;
     let preset_only = written.is_preset_only();
     if rules.presets_only && !written.is_identity() && !preset_only {
@@ -152,7 +161,7 @@ pub fn resolve(req: &Request<'_>, rules: &Rules<'_>) -> Result<Resolved, Resolve
     spec.format = resolve_requested(spec.format, accept);
     spec.negotiated |= vary_accept;
     let variant = Variant::new(written, spec.format, preset);
-    Ok(Resolved { key: req.key.cloned(), written: written.clone(), spec, variant, vary_accept })
+    Ok(Resolved { key: req.key.cloned(), written: written.clone(), spec, variant, vary_accept, vary_hints })
 }
 
 #[cfg(test)]
@@ -177,7 +186,10 @@ mod tests {
         accept: Option<&str>,
         rules: &Rules<'_>,
     ) -> Result<Resolved, ResolveError> {
-        resolve(&Request { key: Some(key), written, signature: None, accept, now: 0 }, rules)
+        resolve(
+            &Request { key: Some(key), written, signature: None, accept, hints: Hints::default(), now: 0 },
+            rules,
+        )
     }
 
     #[test]
@@ -222,6 +234,7 @@ mod tests {
                 written: &parsed.spec,
                 signature: parsed.signature.as_deref(),
                 accept: None,
+                hints: Hints::default(),
                 now: 0,
             };
             let r = resolve(&req, &signed).unwrap_or_else(|e| panic!("{origin}: {e}"));
@@ -229,8 +242,14 @@ mod tests {
         }
         // An explicit f_avif is another variant, and another signature.
         let explicit = parse_options("w_100,f_avif", 8192).unwrap();
-        let req =
-            Request { key: Some(&key), written: &explicit, signature: Some(&sig), accept: None, now: 0 };
+        let req = Request {
+            key: Some(&key),
+            written: &explicit,
+            signature: Some(&sig),
+            accept: None,
+            hints: Hints::default(),
+            now: 0,
+        };
         assert!(resolve(&req, &signed).is_err());
     }
 

@@ -37,6 +37,8 @@ fn encode_weights(format: Format) -> (f64, f64) {
         Format::Webp => (150.0, 12.0),
         Format::Avif => (1200.0, 24.0),
         Format::Json => (0.0, 0.0),
+        // The hash's DCT over at most 100 × 100 px.
+        Format::Thumbhash => (50.0, 16.0),
     }
 }
 

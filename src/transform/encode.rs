@@ -100,6 +100,8 @@ pub(super) fn encode(
             drop(encoder);
             Ok(out)
         }
-        Format::Auto | Format::Json => Err(fail(&"f_auto and f_json have no encoder")),
+        Format::Auto | Format::Json | Format::Thumbhash => {
+            Err(fail(&"f_auto, f_json and f_thumbhash have no encoder"))
+        }
     }
 }

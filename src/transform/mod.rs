@@ -20,6 +20,7 @@ mod gif_blocks;
 mod gif_writer;
 pub mod metadata;
 mod orient;
+mod placeholder;
 mod repair;
 mod resize;
 pub mod shrink_png;
@@ -167,8 +168,10 @@ pub fn run(
     deadline: Instant,
 ) -> Result<Output, TransformError> {
     let started = Instant::now();
-    if spec.format == Some(Format::Json) {
-        return describe(bytes, spec, limits, started);
+    match spec.format {
+        Some(Format::Json) => return describe(bytes, spec, limits, started),
+        Some(Format::Thumbhash) => return thumbhash(bytes, spec, limits, deadline, started),
+        _ => {}
     }
     let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
     let (eighths, png_factor) = shrink_on_load(&header, &plan);
@@ -327,6 +330,36 @@ fn describe(
         height: meta.output.height,
         timings,
     })
+}
+
+/// `f_thumbhash`: the request rendered at most 100 px a side, from the smallest decode that
+/// allows, then hashed.
+fn thumbhash(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    deadline: Instant,
+    started: Instant,
+) -> Result<Output, TransformError> {
+    let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
+    let tiny = placeholder::tiny(&plan);
+    cost::within_budget(&header, bytes.len(), &tiny, anim.as_ref(), spec, limits)?;
+    let exif = header.orientation;
+    let shrink = shrink_on_load(&header, &tiny);
+    let decoded = decode_still(bytes, header, shrink, anim.is_some(), spec, limits)?;
+    let decoded_at = Instant::now();
+    let options = placeholder::options(spec, &plan, &tiny);
+    let steps = Steps::new(exif, displayed, &tiny, &options, deadline);
+    let img = steps.render(decoded.image, decoded.header.icc.as_deref())?;
+    let encode_start = Instant::now();
+    let text = placeholder::encode(&img);
+    let timings = Timings {
+        decode: decoded_at - started,
+        transform: encode_start - decoded_at,
+        encode: encode_start.elapsed(),
+    };
+    let (width, height) = plan.output();
+    Ok(Output { bytes: text.into_bytes(), format: Format::Thumbhash, width, height, timings })
 }
 
 /// The plan's region scaled to its size. The plan is in full-size displayed pixels; the decoded

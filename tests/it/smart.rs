@@ -35,6 +35,11 @@ fn dir() -> PathBuf {
         };
         put("salient.jpg", DynamicImage::ImageRgb8(salient()), ImageFormat::Jpeg);
         put("salient.png", DynamicImage::ImageRgb8(salient()), ImageFormat::Png);
+        // 300 × 100: the left half red, the right half blue.
+        let halves =
+            RgbImage::from_fn(300, 100, |x, _| if x < 150 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
+        put("halves.png", DynamicImage::ImageRgb8(halves.clone()), ImageFormat::Png);
+        put("halves.jpg", DynamicImage::ImageRgb8(halves), ImageFormat::Jpeg);
         d
     })
     .path()
@@ -93,4 +98,135 @@ async fn g_auto_sees_the_image_as_rotated_and_also_places_crops_and_lfill() {
     let padded = get(&s, "/w_300,h_300,c_pad,g_auto,bg_000000/salient.png").await.image().to_rgb8();
     assert_eq!(padded.get_pixel(150, 2).0, [0, 0, 0], "padding above");
     assert_eq!(padded.get_pixel(150, 297).0, [0, 0, 0], "and below");
+}
+
+/// The hash a response carries, decoded by the ThumbHash reference decoder: average RGBA (0–1)
+/// and the approximate aspect ratio (the hash stores it coarsely: 3:1 reads back as 3.5).
+fn decoded(got: &crate::Got) -> ((f32, f32, f32, f32), f32) {
+    use base64::Engine;
+    assert_eq!(got.status, http::StatusCode::OK, "{}", String::from_utf8_lossy(&got.body));
+    assert_eq!(got.header("content-type"), Some("text/plain"));
+    let text = std::str::from_utf8(&got.body).unwrap();
+    let hash = base64::engine::general_purpose::STANDARD.decode(text).expect("base64");
+    assert!(hash.len() <= 25, "a ThumbHash is at most 25 bytes, got {}", hash.len());
+    let average = thumbhash::thumb_hash_to_average_rgba(&hash).unwrap();
+    let aspect = thumbhash::thumb_hash_to_approximate_aspect_ratio(&hash).unwrap();
+    (average, aspect)
+}
+
+fn close(got: f32, want: f32, tol: f32) -> bool {
+    (got - want).abs() <= tol
+}
+
+#[tokio::test]
+async fn f_thumbhash_describes_the_image_the_other_options_make() {
+    let s = state();
+    for file in ["halves.png", "halves.jpg"] {
+        // The whole image: half red, half blue, three times as wide as high.
+        let ((r, g, b, a), aspect) = decoded(&get(&s, &format!("/f_thumbhash/{file}")).await);
+        assert!(close(r, 0.5, 0.08) && close(g, 0.0, 0.08) && close(b, 0.5, 0.08), "{file}: {r} {g} {b}");
+        assert!(close(a, 1.0, 0.01) && close(aspect, 3.0, 0.6), "{file}: alpha {a}, aspect {aspect}");
+        // A square cut at the west edge is all red; at the east edge all blue.
+        let ((r, _, b, _), aspect) =
+            decoded(&get(&s, &format!("/f_thumbhash,w_80,h_80,c_fill,g_west/{file}")).await);
+        assert!(r > 0.85 && b < 0.15 && close(aspect, 1.0, 0.15), "{file} west: {r} {b} {aspect}");
+        let ((r, _, b, _), _) =
+            decoded(&get(&s, &format!("/f_thumbhash,w_80,h_80,c_fill,g_east/{file}")).await);
+        assert!(b > 0.85 && r < 0.15, "{file} east: {r} {b}");
+        // Padding to a tall box with black shows in the hash: a third of the colour, 1:2.
+        let ((r, _, b, _), aspect) =
+            decoded(&get(&s, &format!("/f_thumbhash,w_300,h_600,c_pad,bg_000000/{file}")).await);
+        assert!(
+            close(r, 0.083, 0.06) && close(b, 0.083, 0.06) && close(aspect, 0.5, 0.1),
+            "{file} pad: {r} {b} {aspect}"
+        );
+    }
+    // A large JPEG goes through the 1/8-scale decode: still its aspect and colours.
+    let ((r, g, b, _), aspect) = decoded(&get(&s, "/f_thumbhash/salient.jpg").await);
+    assert!(close(aspect, 3.0, 0.6), "aspect {aspect}");
+    assert!(b > g && g > r * 0.9, "the blue-grey gradient: {r} {g} {b}");
+}
+
+#[tokio::test]
+async fn f_thumbhash_is_cached_and_etagged_like_an_image() {
+    let s = state();
+    let first = get(&s, "/f_thumbhash,w_50/halves.png").await;
+    let etag = first.header("etag").expect("an ETag").to_string();
+    assert!(first.header("cache-control").is_some_and(|c| c.contains("max-age")));
+    let again = get(&s, "/f_thumbhash,w_50/halves.png").await;
+    assert_eq!((again.body.clone(), again.header("etag")), (first.body.clone(), Some(etag.as_str())));
+    assert!(again.header("server-timing").is_some_and(|t| t.contains("memory")), "served from memory");
+    let not_modified =
+        crate::request(&s, "GET", "/f_thumbhash,w_50/halves.png", &[("if-none-match", &etag)]).await;
+    assert_eq!(not_modified.status, http::StatusCode::NOT_MODIFIED);
+    // A different option is a different hash.
+    assert_ne!(get(&s, "/f_thumbhash,gray/halves.png").await.body, first.body);
+}
+
+async fn width_with(s: &pixflow::AppState, uri: &str, headers: &[(&str, &str)]) -> (u32, Option<String>) {
+    let got = crate::request(s, "GET", uri, headers).await;
+    assert_eq!(got.status, http::StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&got.body));
+    (got.image().width(), got.header("vary").map(str::to_string))
+}
+
+#[tokio::test]
+async fn dpr_auto_and_w_auto_take_the_client_hints_rounded_to_steps() {
+    let s = state();
+    // halves.png is 300 × 100.
+    let (w, vary) = width_with(&s, "/dpr_auto,w_100/halves.png", &[("sec-ch-dpr", "2")]).await;
+    assert_eq!(w, 200);
+    assert_eq!(vary.as_deref(), Some("Sec-CH-DPR, DPR"));
+    assert_eq!(
+        width_with(&s, "/dpr_auto,w_100/halves.png", &[("dpr", "1.3")]).await.0,
+        150,
+        "DPR, 1.3 → 1.5"
+    );
+    assert_eq!(
+        width_with(&s, "/dpr_auto,w_100/halves.png", &[("sec-ch-dpr", "1"), ("dpr", "3")]).await.0,
+        100,
+        "Sec-CH-DPR wins over DPR"
+    );
+    assert_eq!(width_with(&s, "/dpr_auto,w_100/halves.png", &[]).await.0, 100, "no hint: 1");
+    assert_eq!(width_with(&s, "/dpr_auto:2,w_100/halves.png", &[]).await.0, 200, "no hint: the fallback");
+    assert_eq!(width_with(&s, "/dpr_auto,w_100/halves.png", &[("sec-ch-dpr", "banana")]).await.0, 100);
+    // w_auto: the hint in device px, rounded up to 100, at most the cap.
+    let (w, vary) = width_with(&s, "/w_auto/halves.png", &[("sec-ch-width", "130")]).await;
+    assert_eq!((w, vary.as_deref()), (200, Some("Sec-CH-Width, Width")));
+    assert_eq!(width_with(&s, "/w_auto:120/halves.png", &[("width", "250")]).await.0, 120, "capped");
+    assert_eq!(width_with(&s, "/w_auto:120/halves.png", &[]).await.0, 120, "no hint: the cap");
+    assert_eq!(width_with(&s, "/w_auto/halves.png", &[]).await.0, 300, "no hint, no cap: the image");
+    // imgix's ch=Width,DPR&w=100&dpr=2: w and dpr are the fallbacks; the cap is 100 CSS px at dpr 2.
+    let imgix = "/halves.png?ch=Width,DPR&w=100&dpr=2";
+    assert_eq!(width_with(&s, imgix, &[]).await.0, 200);
+    assert_eq!(width_with(&s, imgix, &[("sec-ch-width", "50"), ("sec-ch-dpr", "2")]).await.0, 100);
+    assert_eq!(width_with(&s, imgix, &[("sec-ch-width", "330"), ("sec-ch-dpr", "2")]).await.0, 200);
+    // Folded at the edge already: the URL says it all, nothing varies.
+    let (w, vary) = width_with(&s, "/halves.png?o=dpr_auto-2,w_100", &[("sec-ch-dpr", "3")]).await;
+    assert_eq!((w, vary), (200, None));
+}
+
+#[tokio::test]
+async fn a_signed_dpr_auto_verifies_whichever_hint_the_edge_folded_in() {
+    let secret = "a-secret-of-sixteen+";
+    let config = Config { signer: Some(pixflow::spec::Signer::new(secret)), ..Config::default() };
+    let s = state_over(&dir(), None, config);
+    let key = pixflow::spec::validate_key("halves.png").unwrap();
+    let written = pixflow::spec::parse_options("dpr_auto,w_auto:100", 8192).unwrap();
+    let sig = pixflow::spec::sign(secret.as_bytes(), &written, &key);
+    for (form, want) in [("dpr_auto,w_auto:100", 100), ("dpr_auto-2,w_auto:100-200", 200), ("dpr_auto-3", 0)]
+    {
+        let got = get(&s, &format!("/halves.png?o={form}&s={sig}")).await;
+        if want == 0 {
+            assert_eq!(got.status, http::StatusCode::FORBIDDEN, "{form}: other options, other signature");
+        } else {
+            assert_eq!(got.status, http::StatusCode::OK, "{form}");
+            assert_eq!(got.image().width(), want, "{form}");
+        }
+    }
+}
+
+#[test]
+fn presets_cannot_hide_a_client_hint() {
+    let e = pixflow::spec::Presets::parse("hero=w_auto:800,c_limit", 8192).unwrap_err();
+    assert!(e.contains("dpr_auto or w_auto"), "{e}");
 }

@@ -17,7 +17,13 @@ fn the_parser_agrees_with_every_shared_vector() {
         let url = v["url"].as_str().unwrap().to_string();
         let accept = v["accept"].as_str().map(str::to_string);
         let (path, query) = url.split_once('?').map_or((url.as_str(), None), |(p, q)| (p, Some(q)));
-        let got = match origin_form(path, query, accept.as_deref(), 8192) {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in v["headers"].as_object().into_iter().flatten() {
+            let name = http::HeaderName::try_from(name.as_str()).unwrap();
+            headers.insert(name, http::HeaderValue::try_from(value.as_str().unwrap()).unwrap());
+        }
+        let hints = pixflow::spec::Hints::from_headers(&headers);
+        let got = match origin_form(path, query, accept.as_deref(), hints, 8192) {
             Ok(form) => serde_json::json!({ "origin": form }),
             Err(e) => {
                 serde_json::json!({ "error": e.code, "message": format!("`{}`: {}", e.token, e.message) })
@@ -34,7 +40,8 @@ fn the_parser_agrees_with_every_shared_vector() {
             (_, e) => serde_json::json!({ "error": e, "message": v["message"] }),
         };
         if got != want {
-            failures.push(format!("{url} [{}]: got {got}, want {want}", accept.unwrap_or_default()));
+            let sent = format!("{} {}", accept.unwrap_or_default(), v["headers"]);
+            failures.push(format!("{url} [{sent}]: got {got}, want {want}"));
         }
     }
     if blessed > 0 {
