@@ -7,7 +7,8 @@
 (b) The corpus photos: pixflow's window against sharp's (IoU) for square, 16:9 and 9:16 crops,
     and a contact sheet (centre | pixflow g_auto | sharp attention) written to docs/.
 (c) Determinism: every pixflow crop rendered twice, byte for byte.
-(d) Time: `pixflow bench` T2 beside T2 with g_auto, interleaved rounds, same process.
+(d) Time: `pixflow bench` T2 beside T2 with g_auto, and f_thumbhash beside f_json (a header
+    read) for the same 300 x 200 fill, interleaved rounds, same process.
 
 usage: scripts/gauto-check [--count 100] [--seed 7]   (needs ../shared/bench/setup.sh once)"""
 import argparse, json, os, random, statistics, subprocess, sys, tempfile
@@ -132,7 +133,7 @@ def bench(rounds, reps):
     photos = sorted(os.path.join(CORPUS, f) for f in os.listdir(CORPUS))
     with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as lst:
         lst.write('\n'.join(photos))
-    means = {'T2': [], 'T2-gauto': []}
+    means = {'T2': [], 'T2-gauto': [], 'json': [], 'thumbhash': []}
     for _ in range(rounds):
         for task in means:
             out = subprocess.run([PIXFLOW, 'bench', task, lst.name, str(reps)], check=True,
@@ -200,11 +201,12 @@ def main():
     # (d)
     t = bench(a.rounds, 3)
     print(f'\n(d) pixflow bench, {len(photos)} photos, median of {a.rounds} interleaved rounds')
-    print('| task | mean ms/img |')
+    print('| task (options) | mean ms/img |')
     print('|---|---|')
     for task, ms in t.items():
         print(f'| {task} | {ms:.2f} |')
     print(f"| ratio g_auto / centre | {t['T2-gauto'] / t['T2']:.2f} |")
+    print(f"| ratio f_thumbhash / f_json | {t['thumbhash'] / t['json']:.2f} |")
 
 
 if __name__ == '__main__':

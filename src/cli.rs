@@ -291,6 +291,9 @@ fn task_options(task: &str) -> Option<&'static str> {
         // Not a shared task: T2 with the crop placed by g_auto (scripts/gauto-check times it
         // beside T2).
         "T2-gauto" => "w_200,h_200,c_fill,g_auto,q_80,f_webp",
+        // Placeholders beside the header read they should cost about as much as.
+        "json" => "w_300,h_200,c_fill,f_json",
+        "thumbhash" => "w_300,h_200,c_fill,f_thumbhash",
         _ => return None,
     })
 }
