@@ -4,7 +4,7 @@
 // for what the origin would refuse. Mirrors src/spec/parse.rs; tests/vectors/canonical.json
 // holds the cases both must agree on.
 var MAX_SIDE = 8192;
-var NAMES = 'w h c g dpr q f gray e blur sharpen a bg x y pg t s exp'.split(' ');
+var NAMES = 'w h c g dpr q f gray e blur sharpen a bg x y pg rect t s exp'.split(' ');
 // Name tables, written compactly (the deployed code must stay under 10 KB): `name:value`, or a
 // bare `name` that maps to itself.
 function table(list) {
@@ -75,10 +75,8 @@ function hintNumber(v) {
   return n > 0 ? n : null;
 }
 function dprStep(v) {
-  var n = hintNumber(v), steps = [100, 150, 200, 300], i;
-  if (n === null) return null;
-  for (i = 0; i < steps.length; i++) if (n * 100 <= steps[i]) return steps[i];
-  return 300;
+  var d = hintNumber(v);
+  return d === null ? null : (d *= 100) <= 100 ? 100 : d <= 150 ? 150 : d <= 200 ? 200 : 300;
 }
 function widthStep(v) {
   var n = hintNumber(v);
@@ -88,7 +86,7 @@ function widthStep(v) {
 // Defaults written explicitly: dropped from the canonical form, unless a preset is named, whose
 // value they then override (?preset=thumb&fit=limit).
 var DEF = {c:'c_limit', g:'g_center', dpr:'dpr_1', bg:'bg_ffffff'};
-function Acc() { this.t = {}; this.d = {}; this.seen = {}; this.sig = null; this.exp = null; }
+function Acc() { this.t = {}; this.d = {}; this.seen = {}; this.sig = null; this.ex = null; }
 var P = Acc.prototype;
 P.once = function (slot, tok) {
   if (this.seen[slot]) throw fail('repeated_option', tok, 'this option is given more than once');
@@ -131,7 +129,7 @@ P.auto = function (n, v, tok) {
     if (a.g === 100) a.g = null;
     this.dpr = a.h || a.g || 100;
   }
-  this['a' + n] = a;
+  if (w) this.aw = a; else this.adpr = a;
   this.set(n, tok, autoToken(n, a));
 };
 P.named = function (n, v, tok) {
@@ -177,6 +175,11 @@ P.named = function (n, v, tok) {
       return this.set('bg', tok, x === 'ffffff' ? '' : 'bg_' + x);
     case 'x': case 'y':
       return this.set(n, tok, n + '_' + uint(tok, v, 0, 1000000, n + ' must be 0 to 1000000'));
+    case 'rect':
+      m = v.split(':');
+      x = 'rect must be X:Y:W:H, whole pixels';
+      if (m.length !== 4) throw bad(tok, x);
+      return this.set('rect', tok, 'rect_' + m.map(function (p, i) { return uint(tok, p, i >> 1, 1e6, x); }).join(':'));
     case 'pg':
       return this.set('pg', tok, 'pg_' + uint(tok, v, 1, 100000, 'page must be 1 to 100000'));
     case 't':
@@ -186,7 +189,7 @@ P.named = function (n, v, tok) {
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw bad(tok, 'malformed signature');
       this.once('s', tok); this.sig = v; return;
     case 'exp':
-      this.once('exp', tok); this.exp = uint(tok, v, 0, 4294967295, 'expiry must be a unix time'); return;
+      this.once('exp', tok); this.ex = uint(tok, v, 0, 4294967295, 'expiry must be a unix time'); return;
   }
   throw fail('unknown_option', tok, 'unknown option');
 };
@@ -210,6 +213,7 @@ P.query = function (name, v) {
     return;
   }
   if (name === 'o') return this.opts(tok, v);
+  if (name === 'rect') return this.named('rect', v.replace(/,/g, ':'), tok);
   if (name === 'ch') {
     this.once('ch', tok);
     v.split(',').forEach(function (h) {
@@ -307,7 +311,7 @@ function originForm(path, params, accept, hints) {
   list.sort();
   var qs = { o: list.join(',') };
   if (acc.sig !== null) qs.s = acc.sig;
-  if (acc.exp !== null) qs.exp = '' + acc.exp;
+  if (acc.ex !== null) qs.exp = '' + acc.ex;
   return { uri: '/' + enc(key), querystring: qs };
 }
 

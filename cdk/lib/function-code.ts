@@ -15,7 +15,9 @@ export function functionCode(maxOutputSide: number): string {
   if (!source.includes(marker)) throw new Error(`${FUNCTION_SOURCE} lost its "${marker}" line`);
   const configured = source.replace(marker, `var MAX_SIDE = ${maxOutputSide};`);
   // Everything but the entry point goes inside a closure, where the minifier may shorten names
-  // (it keeps top-level names, which could be globals).
+  // (it keeps top-level names, which could be globals). The limit is 10,240 bytes.
   const wrapped = `var pixflow = (function () {\n${configured}\nreturn handler;\n})();\nfunction handler(event) { return pixflow(event); }\n`;
-  return transformSync(wrapped, { minify: true, target: 'es2015' }).code;
+  // The accumulator's own property names are shortened too (never a name CloudFront reads).
+  const internal = /^(set|path|once|seen|sig|named|query|sharpen|opts|auto|chw|chd|ex|aw|adpr)$/;
+  return transformSync(wrapped, { minify: true, target: 'es2015', mangleProps: internal }).code;
 }

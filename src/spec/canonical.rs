@@ -61,6 +61,9 @@ impl TransformSpec {
         if let Some(n) = self.page {
             t.push(format!("pg_{n}"));
         }
+        if let Some([x, y, w, h]) = self.rect {
+            t.push(format!("rect_{x}:{y}:{w}:{h}"));
+        }
         if let Some(Quality::Fixed(q)) = self.quality {
             t.push(format!("q_{q}"));
         }

@@ -248,6 +248,8 @@ pub struct TransformSpec {
     pub y: Option<u32>,
     /// `pg_N`: frame N (1-based) of an animation, as a still.
     pub page: Option<u32>,
+    /// `rect_X:Y:W:H`: a region of the auto-oriented original, cut before `a_` and the resize.
+    pub rect: Option<[u32; 4]>,
     /// `t_NAME`, kept by name so the canonical form stays short and edge-computable.
     pub preset: Option<String>,
     /// `exp_UNIX`: not part of the canonical form, but of what a signature covers.
@@ -342,6 +344,7 @@ impl TransformSpec {
             x: self.x.or(base.x),
             y: self.y.or(base.y),
             page: self.page.or(base.page),
+            rect: self.rect.or(base.rect),
             preset: None,
             expires: self.expires,
             negotiated: self.negotiated,

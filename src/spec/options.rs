@@ -72,6 +72,7 @@ impl Accumulator {
             "bg" => self.background(v, token),
             "x" => self.number("x", v, token, (0, 1_000_000), "x must be 0 to 1000000", |s| &mut s.x),
             "y" => self.number("y", v, token, (0, 1_000_000), "y must be 0 to 1000000", |s| &mut s.y),
+            "rect" => self.rect(v, token),
             "pg" => self.number("pg", v, token, (1, MAX_PAGE), "page must be 1 to 100000", |s| &mut s.page),
             "t" => self.preset(v, token),
             "s" => self.signature_token(v, token),
@@ -128,6 +129,22 @@ impl Accumulator {
         };
         self.once("dpr", token)?;
         self.spec.set_auto_dpr(Hinted { given: given.map(|d| d.0), hinted });
+        Ok(())
+    }
+
+    /// `rect_X:Y:W:H` (query `rect=x,y,w,h`, imgix): whole pixels, W and H at least 1.
+    fn rect(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+        let why = "rect must be X:Y:W:H, whole pixels";
+        let parts: Vec<&str> = v.split(':').collect();
+        if parts.len() != 4 {
+            return Err(SpecError::bad(token, why));
+        }
+        let mut r = [0u32; 4];
+        for (i, p) in parts.iter().enumerate() {
+            r[i] = uint(token, p, u32::from(i >= 2), 1_000_000, why)?;
+        }
+        self.once("rect", token)?;
+        self.spec.rect = Some(r);
         Ok(())
     }
 

@@ -42,8 +42,8 @@ pub struct ParsedRequest {
 
 /// Names the path grammar knows; a first segment is options only if every token's name is here.
 const PATH_NAMES: &[&str] = &[
-    "w", "h", "c", "g", "dpr", "q", "f", "gray", "e", "blur", "sharpen", "a", "bg", "x", "y", "pg", "t", "s",
-    "exp",
+    "w", "h", "c", "g", "dpr", "q", "f", "gray", "e", "blur", "sharpen", "a", "bg", "x", "y", "pg", "rect",
+    "t", "s", "exp",
 ];
 
 /// Parses a request path (still percent-encoded, starting with `/`) and query string.
@@ -199,6 +199,7 @@ impl Accumulator {
             "x" => "x",
             "y" => "y",
             "pg" | "page" | "frame" => "pg",
+            "rect" => return self.named("rect", &value.replace(',', ":"), token, max_side),
             "preset" => "t",
             "s" | "sig" => "s",
             "exp" => "exp",

@@ -44,6 +44,25 @@ pub(super) fn applies(spec: &TransformSpec) -> bool {
 /// The plan with its region moved to the most salient window of `img` (the oriented decode, any
 /// scale of the `displayed` size). Coordinates given by `x_`/`y_` stay where they are.
 pub(super) fn place(img: &DynamicImage, displayed: (u32, u32), plan: &Plan, spec: &TransformSpec) -> Plan {
+    let f = plan.frame;
+    if (f.width, f.height) == displayed {
+        return place_in(img, displayed, plan, spec);
+    }
+    // Within a `rect_`: the same search on that part of the decoded image, moved back.
+    let scale =
+        |v: u32, full: u32, decoded: u32| (u64::from(v) * u64::from(decoded) / u64::from(full)) as u32;
+    let (x, y) = (scale(f.x, displayed.0, img.width()), scale(f.y, displayed.1, img.height()));
+    let w = scale(f.width, displayed.0, img.width()).clamp(1, img.width() - x.min(img.width() - 1));
+    let h = scale(f.height, displayed.1, img.height()).clamp(1, img.height() - y.min(img.height() - 1));
+    let part = img.crop_imm(x, y, w, h);
+    let region = Rect { x: plan.region.x - f.x, y: plan.region.y - f.y, ..plan.region };
+    let local = Plan { region, frame: Rect { x: 0, y: 0, ..f }, ..*plan };
+    let placed = place_in(&part, (f.width, f.height), &local, spec);
+    super::geometry::within(placed, f)
+}
+
+/// [`place`] on an image whose frame is all of it.
+fn place_in(img: &DynamicImage, displayed: (u32, u32), plan: &Plan, spec: &TransformSpec) -> Plan {
     let r = plan.region;
     let free_x = r.width < displayed.0 && spec.x.is_none();
     let free_y = r.height < displayed.1 && spec.y.is_none();

@@ -41,6 +41,9 @@ pub struct Plan {
     pub scaled: (u32, u32),
     /// Padding, for `pad` and `lpad`.
     pub canvas: Option<Canvas>,
+    /// The part of the source the plan works within: the whole image, or `rect_`'s region (as
+    /// shown). A `g_auto` window moves only inside it.
+    pub frame: Rect,
 }
 
 impl Plan {
@@ -78,6 +81,13 @@ pub fn check_plan_limits(plan: &Plan, max_output_pixels: u64, max_upscale: f64) 
     Ok(())
 }
 
+/// `plan`, made on a region of the source cut out first (`rect_`, as shown), moved to where that
+/// region lies in the whole source.
+pub fn within(plan: Plan, frame: Rect) -> Plan {
+    let region = Rect { x: plan.region.x + frame.x, y: plan.region.y + frame.y, ..plan.region };
+    Plan { region, frame, ..plan }
+}
+
 /// Plans `spec` (presets already expanded) on a displayed source of `src` pixels.
 pub fn plan(src: (u32, u32), spec: &TransformSpec, max_side: u32) -> Result<Plan, GeometryError> {
     check_request(spec, max_side)?;
@@ -91,7 +101,9 @@ pub fn plan(src: (u32, u32), spec: &TransformSpec, max_side: u32) -> Result<Plan
         crop_plan(src, bw, bh, spec, gravity)?
     } else {
         let (bw, bh, one_sided) = match (bw, bh) {
-            (None, None) => return check(Plan { region: full, scaled: src, canvas: None }, max_side),
+            (None, None) => {
+                return check(Plan { region: full, scaled: src, canvas: None, frame: full }, max_side)
+            }
             (Some(w), Some(h)) => (w, h, false),
             (Some(w), None) => (w, at_least_1(round_div(sh * u64::from(w), sw)), true),
             (None, Some(h)) => (at_least_1(round_div(sw * u64::from(h), sh)), h, true),
@@ -100,6 +112,7 @@ pub fn plan(src: (u32, u32), spec: &TransformSpec, max_side: u32) -> Result<Plan
         let limited = if fitted.0 > src.0 || fitted.1 > src.1 { src } else { fitted };
         let cover = if one_sided { full } else { cover_region(src, (bw, bh), gravity) };
         let padded = |inner: (u32, u32)| Plan {
+            frame: full,
             region: full,
             scaled: inner,
             canvas: Some(Canvas {
@@ -110,17 +123,17 @@ pub fn plan(src: (u32, u32), spec: &TransformSpec, max_side: u32) -> Result<Plan
             }),
         };
         match mode {
-            ResizeMode::Limit => Plan { region: full, scaled: limited, canvas: None },
-            ResizeMode::Fit => Plan { region: full, scaled: fitted, canvas: None },
-            ResizeMode::Scale => Plan { region: full, scaled: (bw, bh), canvas: None },
-            ResizeMode::Fill => Plan { region: cover, scaled: (bw, bh), canvas: None },
+            ResizeMode::Limit => Plan { region: full, scaled: limited, canvas: None, frame: full },
+            ResizeMode::Fit => Plan { region: full, scaled: fitted, canvas: None, frame: full },
+            ResizeMode::Scale => Plan { region: full, scaled: (bw, bh), canvas: None, frame: full },
+            ResizeMode::Fill => Plan { region: cover, scaled: (bw, bh), canvas: None, frame: full },
             ResizeMode::LFill => {
                 let scaled = if cover.width > bw || cover.height > bh {
                     (bw, bh)
                 } else {
                     (cover.width, cover.height)
                 };
-                Plan { region: cover, scaled, canvas: None }
+                Plan { region: cover, scaled, canvas: None, frame: full }
             }
             ResizeMode::Pad => padded(fitted),
             ResizeMode::LPad => padded(limited),
@@ -214,7 +227,8 @@ fn crop_plan(
         region.y = y;
         region.height = ch.min(src.1 - y);
     }
-    Ok(Plan { region, scaled: (region.width, region.height), canvas: None })
+    let full = Rect { x: 0, y: 0, width: src.0, height: src.1 };
+    Ok(Plan { region, scaled: (region.width, region.height), canvas: None, frame: full })
 }
 
 #[cfg(test)]

@@ -405,7 +405,21 @@ pub(super) fn planned(
         return Err(GeometryError::NoSuchFrame(page, count).into());
     }
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
-    let plan = geometry::plan(displayed, spec, limits.max_output_side)?;
+    let plan = match spec.rect {
+        None => geometry::plan(displayed, spec, limits.max_output_side)?,
+        Some(rect) => {
+            // Cut from the auto-oriented original, before `a_`: carried into the image as shown.
+            let upright = orient::displayed_size(
+                (header.width, header.height),
+                header.orientation,
+                &TransformSpec::default(),
+            );
+            let frame = orient::rect_shown(rect, upright, spec)
+                .ok_or(GeometryError::OutsideImage("rect_", upright.0, upright.1))?;
+            let plan = geometry::plan((frame.width, frame.height), spec, limits.max_output_side)?;
+            geometry::within(plan, frame)
+        }
+    };
     geometry::check_plan_limits(&plan, limits.max_output_pixels, limits.max_upscale)?;
     Ok((header, displayed, plan, anim))
 }

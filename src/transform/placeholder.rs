@@ -27,7 +27,7 @@ pub(super) fn tiny(plan: &Plan) -> Plan {
         let at = |v: u32, room: u32| (round_div(u64::from(v) * u64::from(MAX_SIDE), long) as u32).min(room);
         Canvas { width, height, left: at(c.left, width - scaled.0), top: at(c.top, height - scaled.1) }
     });
-    Plan { region: plan.region, scaled, canvas }
+    Plan { region: plan.region, scaled, canvas, frame: plan.frame }
 }
 
 /// The options for the tiny render: a blur's sigma scaled with the image; sharpening dropped (it

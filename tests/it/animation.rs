@@ -360,3 +360,21 @@ async fn hostile_animations_get_a_clear_status() {
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "{name}");
     }
 }
+
+#[tokio::test]
+async fn rect_cuts_every_frame_of_an_animation_at_the_same_place() {
+    let s = state();
+    let whole = get(&s, "/f_json/squares.gif").await.json();
+    let frames = whole["source"]["frames"].as_u64().unwrap();
+    let (w, h) = (whole["source"]["width"].as_u64().unwrap(), whole["source"]["height"].as_u64().unwrap());
+    let cut = get(&s, &format!("/rect_0:0:{}:{}/squares.gif", w / 2, h / 2)).await;
+    assert_eq!(cut.status, http::StatusCode::OK);
+    let j = get(&s, &format!("/f_json,rect_0:0:{}:{}/squares.gif", w / 2, h / 2)).await.json();
+    assert_eq!(j["output"]["frames"].as_u64(), Some(frames), "still animated");
+    assert_eq!((j["output"]["width"].as_u64(), j["output"]["height"].as_u64()), (Some(w / 2), Some(h / 2)));
+    let decoded = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&cut.body)).unwrap();
+    use image::AnimationDecoder;
+    let out: Vec<_> = decoded.into_frames().collect::<Result<_, _>>().unwrap();
+    assert_eq!(out.len() as u64, frames);
+    assert!(out.iter().all(|f| f.buffer().dimensions() == ((w / 2) as u32, (h / 2) as u32)));
+}

@@ -230,3 +230,54 @@ fn presets_cannot_hide_a_client_hint() {
     let e = pixflow::spec::Presets::parse("hero=w_auto:800,c_limit", 8192).unwrap_err();
     assert!(e.contains("dpr_auto or w_auto"), "{e}");
 }
+
+// rect_ (issue 19): a region of the auto-oriented original, cut before a_ and the resize.
+
+#[tokio::test]
+async fn rect_cuts_the_region_first_then_every_other_option_applies_to_it() {
+    let s = state();
+    let colour = |img: &DynamicImage| img.to_rgb8().get_pixel(img.width() / 2, img.height() / 2).0;
+    // halves.png: 300 × 100, red then blue.
+    let right = get(&s, "/rect_150:0:150:100/halves.png").await.image();
+    assert_eq!((right.width(), right.height(), colour(&right)), (150, 100, [0, 0, 255]));
+    let left = get(&s, "/halves.png?rect=0,0,150,100&w=30").await.image();
+    assert_eq!((left.width(), left.height(), colour(&left)), (30, 20, [255, 0, 0]));
+    // a_ turns the cut region, not the whole image: still all blue, now 100 × 150.
+    let turned = get(&s, "/rect_150:0:150:100,a_90/halves.png").await.image();
+    assert_eq!((turned.width(), turned.height(), colour(&turned)), (100, 150, [0, 0, 255]));
+    // A region reaching past the edge is clamped; one wholly outside is a 400 naming it.
+    let clamped = get(&s, "/rect_250:50:500:500/halves.png").await.image();
+    assert_eq!((clamped.width(), clamped.height()), (50, 50));
+    let outside = get(&s, "/rect_300:0:10:10/halves.png").await;
+    assert_eq!(outside.status, http::StatusCode::BAD_REQUEST);
+    assert!(
+        String::from_utf8_lossy(&outside.body).contains("rect_"),
+        "{}",
+        String::from_utf8_lossy(&outside.body)
+    );
+    // Modes, padding and dpr apply to the region.
+    let filled = get(&s, "/rect_100:0:100:100,w_40,h_20,c_fill,dpr_2/halves.png").await.image();
+    assert_eq!((filled.width(), filled.height()), (80, 40));
+    let j = get(&s, "/f_json,rect_100:0:100:100,w_40,h_20,c_fill/halves.png").await.json();
+    let r = &j["output"]["region"];
+    assert_eq!(
+        (r["x"].as_u64(), r["y"].as_u64(), r["width"].as_u64(), r["height"].as_u64()),
+        (Some(100), Some(25), Some(100), Some(50))
+    );
+}
+
+#[tokio::test]
+async fn rect_is_in_the_auto_oriented_image_and_g_auto_searches_inside_it() {
+    // orient/6.jpg shows upright 80 × 40 quadrants (red, green / blue, yellow) once oriented.
+    let shown = crate::get(&crate::state(), "/rect_40:0:40:20/orient/6.jpg").await.image();
+    let p = shown.to_rgb8().get_pixel(20, 10).0;
+    assert!(crate::fixtures::near(p, crate::fixtures::GREEN, 40), "top right as shown: {p:?}");
+    let s = state();
+    // The object (x 1000–1120) inside the region: the window moves onto it, within the region.
+    let j = get(&s, "/f_json,rect_600:0:600:400,w_100,h_100,c_fill,g_auto/salient.png").await.json();
+    let x = j["output"]["region"]["x"].as_u64().unwrap();
+    assert!((720..=800).contains(&x), "window at {x}");
+    // Outside the region: nothing salient in it, the window stays at the region's centre.
+    let j = get(&s, "/f_json,rect_0:0:600:400,w_100,h_100,c_fill,g_auto/salient.png").await.json();
+    assert_eq!(j["output"]["region"]["x"].as_u64(), Some(100));
+}
