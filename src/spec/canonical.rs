@@ -1,7 +1,7 @@
 //! The canonical form: each spec written as its sorted tokens, aliases resolved and numbers
 //! normalised, so that equal variants are one string everywhere (memory, result store, CloudFront).
 
-use super::{Centi, Format, Gravity, Quality, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
+use super::{Centi, Format, Gravity, Hinted, Quality, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
 use std::fmt;
 
 impl TransformSpec {
@@ -28,16 +28,7 @@ impl TransformSpec {
             t.push(format!("c_{}", m.as_str()));
         }
         match (self.auto_dpr, self.dpr) {
-            (Some(a), _) => {
-                let mut token = "dpr_auto".to_string();
-                if let Some(g) = a.given {
-                    token.push_str(&format!(":{}", Centi(g)));
-                }
-                if let Some(h) = a.hinted {
-                    token.push_str(&format!("-{}", Centi(h)));
-                }
-                t.push(token);
-            }
+            (Some(a), _) => t.push(auto_token("dpr", a, |v| Centi(v).to_string())),
             (None, Some(d)) => t.push(format!("dpr_{d}")),
             (None, None) => {}
         }
@@ -76,16 +67,7 @@ impl TransformSpec {
             t.push(format!("t_{p}"));
         }
         match (self.auto_width, self.width) {
-            (Some(a), _) => {
-                let mut token = "w_auto".to_string();
-                if let Some(g) = a.given {
-                    token.push_str(&format!(":{g}"));
-                }
-                if let Some(h) = a.hinted {
-                    token.push_str(&format!("-{h}"));
-                }
-                t.push(token);
-            }
+            (Some(a), _) => t.push(auto_token("w", a, |v| v.to_string())),
             (None, Some(w)) => t.push(format!("w_{w}")),
             (None, None) => {}
         }
@@ -98,6 +80,13 @@ impl TransformSpec {
         t.sort();
         t
     }
+}
+
+/// `NAME_auto`, then `:GIVEN` and `-HINTED` when set, each value written by `value`.
+fn auto_token(name: &str, a: Hinted, value: impl Fn(u32) -> String) -> String {
+    let given = a.given.map(|g| format!(":{}", value(g))).unwrap_or_default();
+    let hinted = a.hinted.map(|h| format!("-{}", value(h))).unwrap_or_default();
+    format!("{name}_auto{given}{hinted}")
 }
 
 impl fmt::Display for Centi {

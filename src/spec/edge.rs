@@ -1,7 +1,8 @@
 //! The origin form the CloudFront Function rewrites every accepted URL into:
 //! `/{key}?o={canonical}[&s=SIG][&exp=N]`, with `f_auto` resolved from `Accept` (AVIF, WebP, or
-//! left as `f_auto` for clients that take neither) and `dpr_auto`/`w_auto` from the client hints. The function in `cdk/functions/` computes the
-//! same string; `tests/vectors/canonical.json` holds the cases both must agree on.
+//! left as `f_auto` for clients that take neither) and `dpr_auto`/`w_auto` from the client hints.
+//! The function in `cdk/functions/` computes the same string; `tests/vectors/canonical.json` holds
+//! the cases both must agree on.
 
 use super::hints::Hints;
 use super::limits::GeometryError;

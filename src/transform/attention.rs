@@ -16,6 +16,7 @@ use crate::spec::limits::round_div;
 use crate::spec::{Gravity, ResizeMode, TransformSpec};
 use fast_image_resize::{images::Image, images::ImageRef, FilterType, PixelType, ResizeAlg, ResizeOptions};
 use image::DynamicImage;
+use std::borrow::Cow;
 
 /// The saliency map's longest side: at most 256 × 256 sums, a fraction of a millisecond, placing
 /// the window to within 1/256 of the image.
@@ -45,6 +46,9 @@ pub(super) fn applies(spec: &TransformSpec) -> bool {
 /// scale of the `displayed` size). Coordinates given by `x_`/`y_` stay where they are.
 pub(super) fn place(img: &DynamicImage, displayed: (u32, u32), plan: &Plan, spec: &TransformSpec) -> Plan {
     let f = plan.frame;
+    if (plan.region.width, plan.region.height) == (f.width, f.height) {
+        return *plan;
+    }
     if (f.width, f.height) == displayed {
         return place_in(img, displayed, plan, spec);
     }
@@ -182,25 +186,30 @@ fn colour(p: [u8; 4]) -> u32 {
     MASK * u32::from(skin) + MASK * u32::from(saturated)
 }
 
-/// `img` area-averaged to at most [`WORK_SIDE`] px on its long side (unchanged when smaller).
-fn shrink(img: &DynamicImage) -> DynamicImage {
+/// `img` area-averaged to at most [`WORK_SIDE`] px on its long side (itself when smaller); the
+/// decoded image is read in place, never copied whole.
+fn shrink(img: &DynamicImage) -> Cow<'_, DynamicImage> {
     let (w, h) = (img.width(), img.height());
     let long = w.max(h);
     if long <= WORK_SIDE {
-        return img.clone();
+        return Cow::Borrowed(img);
     }
     let size = |v: u32| (round_div(u64::from(v) * u64::from(WORK_SIDE), u64::from(long)) as u32).max(1);
     let (tw, th) = (size(w), size(h));
-    let (pixel_type, img) = match img {
-        DynamicImage::ImageLuma8(_) => (PixelType::U8, img.clone()),
-        DynamicImage::ImageRgb8(_) => (PixelType::U8x3, img.clone()),
-        DynamicImage::ImageRgba8(_) => (PixelType::U8x4, img.clone()),
-        other => (PixelType::U8x4, DynamicImage::ImageRgba8(other.to_rgba8())),
+    let converted;
+    let (pixel_type, src) = match img {
+        DynamicImage::ImageLuma8(_) => (PixelType::U8, img),
+        DynamicImage::ImageRgb8(_) => (PixelType::U8x3, img),
+        DynamicImage::ImageRgba8(_) => (PixelType::U8x4, img),
+        other => {
+            converted = DynamicImage::ImageRgba8(other.to_rgba8());
+            (PixelType::U8x4, &converted)
+        }
     };
-    let resized = ImageRef::new(w, h, img.as_bytes(), pixel_type).ok().and_then(|src| {
+    let resized = ImageRef::new(w, h, src.as_bytes(), pixel_type).ok().and_then(|from| {
         let mut dst = Image::new(tw, th, pixel_type);
         let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
-        fast_image_resize::Resizer::new().resize(&src, &mut dst, &options).ok()?;
+        fast_image_resize::Resizer::new().resize(&from, &mut dst, &options).ok()?;
         let bytes = dst.into_vec();
         match pixel_type {
             PixelType::U8 => image::GrayImage::from_raw(tw, th, bytes).map(DynamicImage::ImageLuma8),
@@ -210,7 +219,7 @@ fn shrink(img: &DynamicImage) -> DynamicImage {
     });
     // The resizer refuses nothing it is given here; should it, the nearest-neighbour thumbnail
     // still places the window.
-    resized.unwrap_or_else(|| img.thumbnail_exact(tw, th))
+    Cow::Owned(resized.unwrap_or_else(|| src.thumbnail_exact(tw, th)))
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use crate::spec::limits::at_least_1;
 pub use crate::spec::limits::{check_box_pixels, check_request, requested_box, round_div, GeometryError};
 use crate::spec::{Gravity, ResizeMode, TransformSpec};
 
-/// A rectangle in source pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A rectangle in source pixels (`f_json` reports one as `output.region`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Rect {
     /// Left edge.
     pub x: u32,

@@ -3,6 +3,7 @@
 //! `g_auto` places a crop: that needs the pixels, decoded as the transform would.
 
 use super::decode::SourceFormat;
+use super::geometry::Rect;
 use super::{format, Limits, TransformError};
 use crate::spec::TransformSpec;
 
@@ -53,26 +54,13 @@ pub struct OutputInfo {
     pub frames: u32,
     /// The part of the source the output is made from, in the pixels of the source as shown
     /// (auto-oriented, then `a_`): where a crop or `g_auto` put its window.
-    pub region: Region,
-}
-
-/// A rectangle in source pixels.
-#[derive(Debug, serde::Serialize)]
-pub struct Region {
-    /// Left edge.
-    pub x: u32,
-    /// Top edge.
-    pub y: u32,
-    /// Width.
-    pub width: u32,
-    /// Height.
-    pub height: u32,
+    pub region: Rect,
 }
 
 /// Describes `bytes` under `spec`.
 pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Metadata, TransformError> {
     let planned = super::planned(bytes, spec, limits)?;
-    let r = super::placed_region(bytes, &planned, spec, limits)?;
+    let region = super::placed_region(bytes, &planned, spec, limits)?;
     let (header, _, plan, anim) = planned;
     let (width, height) = plan.output();
     // Padding makes an opaque canvas, so only the source's alpha decides JPEG or PNG.
@@ -97,7 +85,7 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
             height,
             format: out_format.as_str(),
             frames: animated.map_or(1, |(a, _)| a.frames),
-            region: Region { x: r.x, y: r.y, width: r.width, height: r.height },
+            region,
         },
     })
 }

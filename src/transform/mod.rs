@@ -239,8 +239,9 @@ pub(super) fn placed_region(
     spec: &TransformSpec,
     limits: &Limits,
 ) -> Result<geometry::Rect, TransformError> {
-    let full = (plan.region.width, plan.region.height) == *displayed;
-    if !attention::applies(spec) || full {
+    // A window as large as its frame (the image, or `rect_`'s region) has nowhere to move.
+    let fills_frame = (plan.region.width, plan.region.height) == (plan.frame.width, plan.frame.height);
+    if !attention::applies(spec) || fills_frame {
         return Ok(plan.region);
     }
     cost::within_budget(header, bytes.len(), plan, anim.as_ref(), spec, limits)?;
