@@ -5,7 +5,8 @@
 use super::decode::{Header, SourceFormat};
 use super::encode_anim::{AnimWriter, Settings};
 use super::frames::{self, Animation};
-use super::{check, check_output_size, quality, Limits, Output, Steps, Timings, TransformError};
+use super::steps::Steps;
+use super::{check, check_output_size, quality, Limits, Output, Timings, TransformError};
 use crate::spec::{Format, TransformSpec};
 use image::DynamicImage;
 use std::time::{Duration, Instant};

@@ -60,7 +60,7 @@ pub struct OutputInfo {
 /// Describes `bytes` under `spec`.
 pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Metadata, TransformError> {
     let planned = super::planned(bytes, spec, limits)?;
-    let region = super::placed_region(bytes, &planned, spec, limits)?;
+    let region = placed_region(bytes, &planned, spec, limits)?;
     let (header, _, plan, anim) = planned;
     let (width, height) = plan.output();
     // Padding makes an opaque canvas, so only the source's alpha decides JPEG or PNG.
@@ -99,4 +99,24 @@ fn source_name(f: SourceFormat) -> &'static str {
         SourceFormat::Bmp => "bmp",
         SourceFormat::Tiff => "tiff",
     }
+}
+
+/// The region of the source a plan uses, with a `g_auto` window placed on the pixels (decoded as
+/// [`super::run`] would, within the same budget), for `f_json`.
+fn placed_region(
+    bytes: &[u8],
+    (header, displayed, plan, anim): &super::Planned,
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<Rect, TransformError> {
+    // A window as large as its frame (the image, or `rect_`'s region) has nowhere to move.
+    let fills_frame = (plan.region.width, plan.region.height) == (plan.frame.width, plan.frame.height);
+    if !super::attention::applies(spec) || fills_frame {
+        return Ok(plan.region);
+    }
+    super::cost::within_budget(header, bytes.len(), plan, anim.as_ref(), spec, limits)?;
+    let shrink = super::shrink_on_load(header, plan);
+    let decoded = super::decode_still(bytes, header.clone(), shrink, anim.is_some(), spec, limits)?;
+    let img = super::orient::orient(decoded.image, header.orientation, spec);
+    Ok(super::attention::place(&img, *displayed, plan, spec).region)
 }

@@ -24,6 +24,7 @@ mod placeholder;
 mod repair;
 mod resize;
 pub mod shrink_png;
+mod steps;
 mod webp_anim;
 
 pub use cost::assess;
@@ -34,6 +35,7 @@ pub use geometry::GeometryError;
 
 use crate::spec::{Format, Quality, Rgb, TransformSpec};
 use std::time::Instant;
+use steps::Steps;
 
 /// Limits that bound the work one request can cause.
 #[derive(Debug, Clone)]
@@ -170,7 +172,7 @@ pub fn run(
     let started = Instant::now();
     match spec.format {
         Some(Format::Json) => return describe(bytes, spec, limits, started),
-        Some(Format::Thumbhash) => return thumbhash(bytes, spec, limits, deadline, started),
+        Some(Format::Thumbhash) => return placeholder::run(bytes, spec, limits, deadline, started),
         _ => {}
     }
     let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
@@ -231,77 +233,6 @@ fn decode_still(
     })
 }
 
-/// The region of the source a plan uses, with a `g_auto` window placed on the pixels (decoded as
-/// [`run`] would, within the same budget), for `f_json`.
-pub(super) fn placed_region(
-    bytes: &[u8],
-    (header, displayed, plan, anim): &Planned,
-    spec: &TransformSpec,
-    limits: &Limits,
-) -> Result<geometry::Rect, TransformError> {
-    // A window as large as its frame (the image, or `rect_`'s region) has nowhere to move.
-    let fills_frame = (plan.region.width, plan.region.height) == (plan.frame.width, plan.frame.height);
-    if !attention::applies(spec) || fills_frame {
-        return Ok(plan.region);
-    }
-    cost::within_budget(header, bytes.len(), plan, anim.as_ref(), spec, limits)?;
-    let shrink = shrink_on_load(header, plan);
-    let decoded = decode_still(bytes, header.clone(), shrink, anim.is_some(), spec, limits)?;
-    let img = orient::orient(decoded.image, header.orientation, spec);
-    Ok(attention::place(&img, *displayed, plan, spec).region)
-}
-
-/// The steps after decoding, the same for a still and for every frame of an animation: orient,
-/// crop and scale, colour, gray, effects, pad.
-pub(crate) struct Steps<'a> {
-    exif: u8,
-    displayed: (u32, u32),
-    plan: &'a geometry::Plan,
-    spec: &'a TransformSpec,
-    deadline: Instant,
-    /// The plan with a `g_auto` window placed, decided on the first image rendered (an
-    /// animation's first frame) so that every frame is cut at the same place.
-    placed: std::cell::OnceCell<geometry::Plan>,
-}
-
-impl<'a> Steps<'a> {
-    fn new(
-        exif: u8,
-        displayed: (u32, u32),
-        plan: &'a geometry::Plan,
-        spec: &'a TransformSpec,
-        deadline: Instant,
-    ) -> Self {
-        Steps { exif, displayed, plan, spec, deadline, placed: std::cell::OnceCell::new() }
-    }
-
-    fn render(
-        &self,
-        img: image::DynamicImage,
-        icc: Option<&[u8]>,
-    ) -> Result<image::DynamicImage, TransformError> {
-        let spec = self.spec;
-        let mut img = orient::orient(img, self.exif, spec);
-        check(self.deadline)?;
-        let plan = match attention::applies(spec) {
-            true => self.placed.get_or_init(|| attention::place(&img, self.displayed, self.plan, spec)),
-            false => self.plan,
-        };
-        img = crop_and_scale(img, self.displayed, plan, self.deadline)?;
-        // Colour management after the resize, as libvips' thumbnail does: far fewer pixels to convert.
-        img = color::to_srgb(img, icc);
-        if spec.gray {
-            img = color::grayscale(img);
-        }
-        check(self.deadline)?;
-        img = effects::apply(img, spec, self.deadline)?;
-        if let Some(c) = self.plan.canvas {
-            img = canvas::pad(img, c.width, c.height, c.left, c.top, spec.background.unwrap_or(Rgb::WHITE));
-        }
-        Ok(img)
-    }
-}
-
 /// Refuses an encoded result over `--max-output-mb`.
 fn check_output_size(bytes: &[u8], limits: &Limits) -> Result<(), TransformError> {
     if bytes.len() as u64 > limits.max_output_bytes {
@@ -331,61 +262,6 @@ fn describe(
         height: meta.output.height,
         timings,
     })
-}
-
-/// `f_thumbhash`: the request rendered at most 100 px a side, from the smallest decode that
-/// allows, then hashed.
-fn thumbhash(
-    bytes: &[u8],
-    spec: &TransformSpec,
-    limits: &Limits,
-    deadline: Instant,
-    started: Instant,
-) -> Result<Output, TransformError> {
-    let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
-    let tiny = placeholder::tiny(&plan);
-    cost::within_budget(&header, bytes.len(), &tiny, anim.as_ref(), spec, limits)?;
-    let exif = header.orientation;
-    let shrink = shrink_on_load(&header, &tiny);
-    let decoded = decode_still(bytes, header, shrink, anim.is_some(), spec, limits)?;
-    let decoded_at = Instant::now();
-    let options = placeholder::options(spec, &plan, &tiny);
-    let steps = Steps::new(exif, displayed, &tiny, &options, deadline);
-    let img = steps.render(decoded.image, decoded.header.icc.as_deref())?;
-    let encode_start = Instant::now();
-    let text = placeholder::encode(&img);
-    let timings = Timings {
-        decode: decoded_at - started,
-        transform: encode_start - decoded_at,
-        encode: encode_start.elapsed(),
-    };
-    let (width, height) = plan.output();
-    Ok(Output { bytes: text.into_bytes(), format: Format::Thumbhash, width, height, timings })
-}
-
-/// The plan's region scaled to its size. The plan is in full-size displayed pixels; the decoded
-/// image may be DCT-scaled, so the region is scaled to it first.
-fn crop_and_scale(
-    img: image::DynamicImage,
-    displayed: (u32, u32),
-    plan: &geometry::Plan,
-    deadline: Instant,
-) -> Result<image::DynamicImage, TransformError> {
-    let fx = f64::from(img.width()) / f64::from(displayed.0);
-    let fy = f64::from(img.height()) / f64::from(displayed.1);
-    let r = plan.region;
-    let exact = fx == 1.0 && fy == 1.0 && !plan.resizes();
-    if exact {
-        let whole = (r.width, r.height) == (img.width(), img.height());
-        return Ok(if whole { img } else { img.crop_imm(r.x, r.y, r.width, r.height) });
-    }
-    let region = resize::Region {
-        x: f64::from(r.x) * fx,
-        y: f64::from(r.y) * fy,
-        width: f64::from(r.width) * fx,
-        height: f64::from(r.height) * fy,
-    };
-    resize::resize(&img, region, plan.scaled, deadline)
 }
 
 /// What the header says, checked: the header (pixel limit), the displayed size (after EXIF

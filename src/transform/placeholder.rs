@@ -5,10 +5,14 @@
 //! the hash costs little more than reading the header.
 
 use super::geometry::{Canvas, Plan};
+use super::steps::Steps;
+use super::{cost, decode_still, planned, shrink_on_load, Limits, Output, Timings, TransformError};
 use crate::spec::limits::{at_least_1, round_div};
+use crate::spec::Format;
 use crate::spec::{Centi, TransformSpec};
 use base64::Engine;
 use image::DynamicImage;
+use std::time::Instant;
 
 /// The largest side the ThumbHash encoder takes.
 const MAX_SIDE: u32 = 100;
@@ -43,6 +47,36 @@ pub(super) fn encode(img: &DynamicImage) -> String {
     let rgba = img.to_rgba8();
     let hash = thumbhash::rgba_to_thumb_hash(rgba.width() as usize, rgba.height() as usize, rgba.as_raw());
     base64::engine::general_purpose::STANDARD.encode(hash)
+}
+
+/// `f_thumbhash`: the request rendered at most 100 px a side, from the smallest decode that
+/// allows, then hashed.
+pub(super) fn run(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    deadline: Instant,
+    started: Instant,
+) -> Result<Output, TransformError> {
+    let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
+    let tiny = tiny(&plan);
+    cost::within_budget(&header, bytes.len(), &tiny, anim.as_ref(), spec, limits)?;
+    let exif = header.orientation;
+    let shrink = shrink_on_load(&header, &tiny);
+    let decoded = decode_still(bytes, header, shrink, anim.is_some(), spec, limits)?;
+    let decoded_at = Instant::now();
+    let options = options(spec, &plan, &tiny);
+    let steps = Steps::new(exif, displayed, &tiny, &options, deadline);
+    let img = steps.render(decoded.image, decoded.header.icc.as_deref())?;
+    let encode_start = Instant::now();
+    let text = encode(&img);
+    let timings = Timings {
+        decode: decoded_at - started,
+        transform: encode_start - decoded_at,
+        encode: encode_start.elapsed(),
+    };
+    let (width, height) = plan.output();
+    Ok(Output { bytes: text.into_bytes(), format: Format::Thumbhash, width, height, timings })
 }
 
 #[cfg(test)]
