@@ -27,10 +27,10 @@ impl<'a> Hints<'a> {
 }
 
 /// The dpr steps, in hundredths.
-pub(super) const DPR_STEPS: [u32; 4] = [100, 150, 200, 300];
+const DPR_STEPS: [u32; 4] = [100, 150, 200, 300];
 
 /// Widths are rounded up to a multiple of this.
-pub(super) const WIDTH_STEP: u32 = 100;
+const WIDTH_STEP: u32 = 100;
 
 /// A hint's number: decimal digits with an optional fraction (what browsers send), above zero.
 /// Anything else is no hint.
@@ -45,13 +45,13 @@ fn number(v: &str) -> Option<f64> {
 }
 
 /// The dpr step a `Sec-CH-DPR` value rounds up to (3 for anything above 2).
-pub(super) fn dpr_step(v: &str) -> Option<u32> {
+fn dpr_step(v: &str) -> Option<u32> {
     let d = number(v)? * 100.0;
     Some(DPR_STEPS.into_iter().find(|&s| d <= f64::from(s)).unwrap_or(300))
 }
 
 /// The width a `Sec-CH-Width` value rounds up to, in device px.
-pub(super) fn width_step(v: &str) -> Option<u32> {
+fn width_step(v: &str) -> Option<u32> {
     let steps = (number(v)? / f64::from(WIDTH_STEP)).ceil().min(1e6) as u32;
     Some(steps.max(1) * WIDTH_STEP)
 }
