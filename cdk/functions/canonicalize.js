@@ -1,8 +1,9 @@
 // pixflow viewer-request function (cloudfront-js-2.0): rewrites every accepted URL form into
-// the origin form /{key}?o={canonical}[&s=][&exp=], resolves f_auto from Accept and dpr_auto/w_auto
-// from the client hints, and answers 400
-// for what the origin would refuse. Mirrors src/spec/parse.rs; tests/vectors/canonical.json
-// holds the cases both must agree on.
+// the origin form /{key}?o={canonical}[&s=][&exp=][&{parameters no one defines}], resolving f_auto
+// from Accept and dpr_auto/w_auto from the client hints. Whatever it cannot rewrite — a value the
+// origin refuses, a name it does not know, another service's URL form — goes to the origin as it
+// came, and the origin (which reads every form) answers: the error texts live there only.
+// Mirrors src/spec/parse.rs; tests/vectors/canonical.json holds the cases both must agree on.
 var MAX_SIDE = 8192;
 var NAMES = 'w h c g dpr q f gray e blur sharpen a bg x y pg rect t s exp'.split(' ');
 // Name tables, written compactly (the deployed code must stay under 10 KB): `name:value`, or a
@@ -12,32 +13,32 @@ function table(list) {
   list.split(' ').forEach(function (p) { var kv = p.split(':'); o[kv[0]] = kv.length > 1 ? kv[1] : kv[0]; });
   return o;
 }
-var MODES = table('limit: scale-down: max: fit contain:fit inside:fit clip:fit fill cover:fill lfill pad lpad scale stretch:scale squeeze:scale crop');
+var MODES = table('limit: scale-down: max: fit inside:fit clip:fit fill cover:fill lfill pad contain:pad lpad scale stretch:scale squeeze:scale crop');
+// imgix's fit= values that differ from the path's c_ (DESIGN §2), and its formats written otherwise.
+var QFIT = table('crop:fill fill:pad min:lfill fillmax:lpad');
+var QFM = table('pjpg:jpeg png32:png');
+var COMPASS = 'north_west north north_east west  east south_west south south_east'.split(' ');
 var GRAV = table('center: centre: c: north n:north south s:south east e:east west w:west north_east ne:north_east north_west nw:north_west south_east se:south_east south_west sw:south_west');
 var FMT = table('jpeg jpg:jpeg png webp avif gif auto json thumbhash auto-avif auto-webp');
-var QN = table('w width:w h height:h fit:c g gravity:g dpr q quality:q f fm:f format:f blur bg x y pg page:pg frame:pg preset:t s sig:s exp');
+var QN = table('w width:w h height:h g gravity:g dpr q quality:q blur bg x y pg page:pg frame:pg preset:t s sig:s exp expires:exp');
 
-function Fail(code, msg) { this.code = code; this.msg = msg; }
-function fail(code, tok, why) { return new Fail(code, '`' + tok + '`: ' + why); }
-function bad(tok, why) { return fail('bad_option', tok, why); }
+// What the function cannot rewrite; the request then goes to the origin unchanged.
+var NO = new Error('to the origin');
+function no() { throw NO; }
 
 // Percent-decodes once, like the percent-encoding crate: a stray % stays literal; bad UTF-8 fails.
 function decode(s) {
   try { return decodeURIComponent(s.replace(/%(?![0-9A-Fa-f]{2})/g, '%25')); }
-  catch (e) { throw fail('bad_key', s, 'percent-encoding does not decode to UTF-8'); }
+  catch (e) { no(); }
 }
 function enc(k) {
   return encodeURIComponent(k).replace(/[!'()*]/g, function (c) {
     return '%' + c.charCodeAt(0).toString(16).toUpperCase();
   }).replace(/%2F/g, '/');
 }
-function uint(tok, v, min, max, why) {
-  if (!/^[0-9]+$/.test(v)) throw bad(tok, why);
-  var d = v.replace(/^0+/, '');
-  if (d.length > 10) throw bad(tok, why);
-  var n = d ? Number(d) : 0;
-  if (n < min || n > max) throw bad(tok, why);
-  return n;
+function uint(v, min, max) {
+  var d = /^[0-9]+$/.test(v) ? v.replace(/^0+/, '') : no(), n = d ? Number(d) : 0;
+  return d.length > 10 || n < min || n > max ? no() : n;
 }
 // A decimal with at most p places, as an integer scaled by 10^p; null when malformed.
 function fixed(v, p) {
@@ -56,10 +57,9 @@ function dec(n, p) {
   while (d.length < p) d = '0' + d;
   return i + '.' + d.replace(/0+$/, '');
 }
-function centi(tok, v, min, max, why) {
+function centi(v, min, max) {
   var n = fixed(v, 2);
-  if (n === null || n < min || n > max) throw bad(tok, why);
-  return n;
+  return n === null || n < min || n > max ? no() : n;
 }
 
 // `w_auto`/`dpr_auto` as written: name + [:GIVEN] + [-HINTED].
@@ -88,12 +88,12 @@ function widthStep(v) {
 var DEF = {c:'c_limit', g:'g_center', dpr:'dpr_1', bg:'bg_ffffff'};
 function Acc() { this.t = {}; this.d = {}; this.seen = {}; this.sig = null; this.ex = null; }
 var P = Acc.prototype;
-P.once = function (slot, tok) {
-  if (this.seen[slot]) throw fail('repeated_option', tok, 'this option is given more than once');
+P.once = function (slot) {
+  if (this.seen[slot]) no();
   this.seen[slot] = 1;
 };
 P.set = function (slot, tok, val) {
-  this.once(slot, tok);
+  this.once(slot);
   if (val !== '') this.t[slot] = val; else if (DEF[slot]) this.d[slot] = DEF[slot];
 };
 P.path = function (tok) {
@@ -101,31 +101,30 @@ P.path = function (tok) {
   if (v === null) {
     if (n === 'gray') return this.set('gray', tok, 'gray');
     if (n === 'sharpen') return this.set('sharpen', tok, 'sharpen');
-    throw fail('unknown_option', tok, 'unknown option');
+    no();
   }
   if (n === 'e' && v === 'grayscale') return this.set('gray', tok, 'gray');
   if (n === 'sharpen') return this.sharpen(tok, v);
-  if (n === 'o') throw bad(tok, 'options cannot nest: o= is only a query parameter');
+  // o= never nests, so the parser's depth is fixed whatever the input.
+  if (n === 'o') no();
   this.named(n, v, tok);
 };
 P.sharpen = function (tok, v) {
-  var s = v === null ? 100 : centi(tok, v, 30, 1000, 'sharpen sigma must be 0.3 to 10');
+  var s = v === null ? 100 : centi(v, 30, 1000);
   this.set('sharpen', tok, s === 100 ? 'sharpen' : 'sharpen_' + dec(s, 2));
 };
 P.opts = function (tok, v) {
-  if (!v) throw bad(tok, 'o= needs options');
+  if (!v) no();
   var p = v.split(','), i;
   for (i = 0; i < p.length; i++) this.path(p[i]);
 };
 // w_auto[:N][-HINTED] and dpr_auto[:D][-HINTED] (src/spec/options.rs); acc.w / acc.dpr hold them.
 P.auto = function (n, v, tok) {
-  var w = n === 'w', why = w ? 'w_auto:N takes N 1 to ' + MAX_SIDE : 'dpr_auto takes :D with D 1 to 4, or -1, -1.5, -2 or -3';
-  var m = /^auto(?::([^-]+))?(?:-(.+))?$/.exec(v);
-  if (!m) throw bad(tok, why);
-  var num = function (x, hi) { return x === undefined ? null : w ? uint(tok, x, 1, MAX_SIDE, why) : centi(tok, x, 100, hi, why); };
+  var w = n === 'w', m = /^auto(?::([^-]+))?(?:-(.+))?$/.exec(v) || no();
+  var num = function (x, hi) { return x === undefined ? null : w ? uint(x, 1, MAX_SIDE) : centi(x, 100, hi); };
   var a = { g: num(m[1], 400), h: num(m[2], 300) };
   if (!w) {
-    if (a.h !== null && [100, 150, 200, 300].indexOf(a.h) < 0) throw bad(tok, why);
+    if (a.h !== null && [100, 150, 200, 300].indexOf(a.h) < 0) no();
     if (a.g === 100) a.g = null;
     this.dpr = a.h || a.g || 100;
   }
@@ -137,110 +136,120 @@ P.named = function (n, v, tok) {
   switch (n) {
     case 'w': case 'h':
       if (n === 'w' && v.slice(0, 4) === 'auto') return this.auto('w', v, tok);
-      this.set(n, tok, n + '_' + uint(tok, v, 1, MAX_SIDE, (n === 'w' ? 'width' : 'height') + ' must be 1 to ' + MAX_SIDE));
-      return;
+      return this.set(n, tok, n + '_' + uint(v, 1, MAX_SIDE));
     case 'c':
-      if (!(v in MODES)) throw bad(tok, 'unknown resize mode');
-      return this.set('c', tok, MODES[v] && 'c_' + MODES[v]);
+      return this.set('c', tok, v in MODES ? MODES[v] && 'c_' + MODES[v] : no());
     case 'g':
       if (v === 'auto') return this.set('g', tok, 'g_auto');
       if ((v in GRAV)) return this.set('g', tok, GRAV[v] && 'g_' + GRAV[v]);
       m = v.split('x');
       var gx = m.length === 2 ? fixed(m[0], 4) : null, gy = m.length === 2 ? fixed(m[1], 4) : null;
-      if (gx === null || gy === null || gx > 10000 || gy > 10000)
-        throw bad(tok, 'gravity must be a compass point or a focal point like 0.25x0.7');
+      if (gx === null || gy === null || gx > 10000 || gy > 10000) no();
       return this.set('g', tok, gx === 5000 && gy === 5000 ? '' : 'g_' + dec(gx, 4) + 'x' + dec(gy, 4));
     case 'dpr':
       if (v.slice(0, 4) === 'auto') return this.auto('dpr', v, tok);
-      x = centi(tok, v, 100, 400, 'dpr must be 1 to 4, with up to 2 decimals');
-      this.dpr = x;
+      x = this.dpr = centi(v, 100, 400);
       return this.set('dpr', tok, x === 100 ? '' : 'dpr_' + dec(x, 2));
     case 'q':
-      if (v === 'auto') throw fail('not_supported', tok, 'q_auto is not supported yet');
-      return this.set('q', tok, 'q_' + uint(tok, v, 1, 100, 'quality must be 1 to 100'));
+      return this.set('q', tok, 'q_' + uint(v, 1, 100));
     case 'f':
-      if (!(v in FMT)) throw bad(tok, 'unknown format');
-      return this.set('f', tok, 'f_' + FMT[v]);
-    case 'e': throw bad(tok, 'unknown effect (e_grayscale is the only one)');
+      return this.set('f', tok, v in FMT ? 'f_' + FMT[v] : no());
     case 'blur':
-      return this.set('blur', tok, 'blur_' + dec(centi(tok, v, 30, 10000, 'blur sigma must be 0.3 to 100'), 2));
+      return this.set('blur', tok, 'blur_' + dec(centi(v, 30, 10000), 2));
     case 'a':
       if (v === '90' || v === '180' || v === '270') return this.set('rot', tok, 'a_' + v);
       if (v === 'hflip' || v === 'vflip') return this.set(v, tok, 'a_' + v);
-      throw bad(tok, 'expected a_90, a_180, a_270, a_hflip or a_vflip');
+      no();
     case 'bg':
-      x = v.charAt(0) === '#' ? v.slice(1) : v;
-      if (!/^[0-9A-Fa-f]{6}$/.test(x)) throw bad(tok, 'background must be six hex digits RRGGBB');
-      x = x.toLowerCase();
+      // imgix's RGB, ARGB, RRGGBB, AARRGGBB; opaque only. Colour names go to the origin.
+      x = (v.charAt(0) === '#' ? v.slice(1) : v).toLowerCase();
+      m = /^[0-9a-f]+$/.test(x) ? x.length : 0;
+      if (m === 4 || m === 8) { if (x.slice(0, m / 4) !== 'ff'.slice(0, m / 4)) no(); x = x.slice(m / 4); }
+      if (x.length === 3) x = x.replace(/./g, '$&$&');
+      if (x.length !== 6 || !m) no();
       return this.set('bg', tok, x === 'ffffff' ? '' : 'bg_' + x);
     case 'x': case 'y':
-      return this.set(n, tok, n + '_' + uint(tok, v, 0, 1000000, n + ' must be 0 to 1000000'));
+      return this.set(n, tok, n + '_' + uint(v, 0, 1000000));
     case 'rect':
       m = v.split(':');
-      x = 'rect must be X:Y:W:H, whole pixels';
-      if (m.length !== 4) throw bad(tok, x);
-      return this.set('rect', tok, 'rect_' + m.map(function (p, i) { return uint(tok, p, i >> 1, 1e6, x); }).join(':'));
+      return this.set('rect', tok, m.length === 4 ? 'rect_' + m.map(function (p, i) { return uint(p, i >> 1, 1e6); }).join(':') : no());
     case 'pg':
-      return this.set('pg', tok, 'pg_' + uint(tok, v, 1, 100000, 'page must be 1 to 100000'));
+      return this.set('pg', tok, 'pg_' + uint(v, 1, 100000));
     case 't':
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw bad(tok, 'preset names are 1-64 of a-z A-Z 0-9 _ -');
-      return this.set('t', tok, 't_' + v);
+      return this.set('t', tok, /^[A-Za-z0-9_-]{1,64}$/.test(v) ? 't_' + v : no());
     case 's':
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw bad(tok, 'malformed signature');
-      this.once('s', tok); this.sig = v; return;
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) no();
+      this.once('s'); this.sig = v; return;
     case 'exp':
-      this.once('exp', tok); this.ex = uint(tok, v, 0, 4294967295, 'expiry must be a unix time'); return;
+      this.once('exp'); this.ex = uint(v, 0, 4294967295); return;
   }
-  throw fail('unknown_option', tok, 'unknown option');
+  no();
 };
+// imgix's crop= list (src/spec/imgix.rs): a focal point wins, then g_auto, then the compass.
+P.crop = function (tok, v) {
+  var s = [1, 1], c = 0, a = 0, f = 0, fc = 0;
+  v.split(',').forEach(function (w) {
+    var i = ['left', 'right', 'top', 'bottom'].indexOf(w), ax = i >> 1;
+    if (i >= 0) { if (s[ax] !== 1 && s[ax] !== (i & 1) * 2) no(); s[ax] = (i & 1) * 2; c = 1; }
+    else if (w === 'entropy' || w === 'edges') a = 1;
+    else if (w === 'focalpoint') f = 1;
+    else if (w === 'faces') fc = 1;
+    else no();
+  });
+  if (fc && !(c || a || f)) no();
+  this.focal = f;
+  this.set('g', tok, a && !f ? 'g_auto' : f || (s[0] === 1 && s[1] === 1) ? '' : 'g_' + COMPASS[s[0] + 3 * s[1]]);
+};
+// A fraction 0 to 1 in ten-thousandths, rounded half up.
+function unit(v) {
+  var n = fixed(v, 12);
+  return n === null || n > 1e12 ? no() : Math.floor((n + 5e7) / 1e8);
+}
+// One query parameter; false when the function does not know its name (it is then forwarded).
 P.query = function (name, v) {
   var tok = name + '=' + v;
   if (name === 'gray' || name === 'grayscale') {
-    if (v === '' || v === '1' || v === 'true') return this.set('gray', tok, 'gray');
-    if (v === '0' || v === 'false') return this.set('gray', tok, '');
-    throw bad(tok, 'expected nothing, 1 or true');
-  }
-  if (name === 'sharpen') return this.sharpen(tok, v === '' ? null : v);
-  if (name === 'rot') {
-    if (v === '0') return this.once('rot', tok);
-    if (v === '90' || v === '180' || v === '270') return this.named('a', v, tok);
-    throw bad(tok, 'rotation must be 0, 90, 180 or 270');
-  }
-  if (name === 'flip') {
-    if (v !== 'h' && v !== 'v' && v !== 'hv' && v !== 'vh') throw bad(tok, 'flip must be h, v or hv');
+    if (v === '' || v === '1' || v === 'true') this.set('gray', tok, 'gray');
+    else if (v === '0' || v === 'false') this.set('gray', tok, '');
+    else no();
+  } else if (name === 'sharpen') this.sharpen(tok, v === '' ? null : v);
+  else if (name === 'rot') {
+    if (v === '0') this.once('rot');
+    else this.named('a', v === '90' || v === '180' || v === '270' ? v : no(), tok);
+  } else if (name === 'flip') {
+    if (v !== 'h' && v !== 'v' && v !== 'hv' && v !== 'vh') no();
     if (v.indexOf('h') >= 0) this.set('hflip', tok, 'a_hflip');
     if (v.indexOf('v') >= 0) this.set('vflip', tok, 'a_vflip');
-    return;
-  }
-  if (name === 'o') return this.opts(tok, v);
-  if (name === 'rect') return this.named('rect', v.replace(/,/g, ':'), tok);
-  if (name === 'ch') {
-    this.once('ch', tok);
+  } else if (name === 'o') this.opts(tok, v);
+  else if (name === 'rect') this.named('rect', v.replace(/,/g, ':'), tok);
+  else if (name === 'ch') {
+    this.once('ch');
     v.split(',').forEach(function (h) {
       h = h.trim().toLowerCase();
       if (h === 'width') this.chw = true;
       if (h === 'dpr') this.chd = true;
     }, this);
-    return;
-  }
-  // imgix's content-aware crops (a comma list) are g_auto; its other crop values are not read yet.
-  if (name === 'crop' && /(^|,)(entropy|edges)(,|$)/.test(v)) return this.named('g', 'auto', tok);
-  if ((name in QN)) this.named(QN[name], v, tok);
+  } else if (name === 'fit') this.named('c', QFIT[v] || v, tok);
+  else if (name === 'f' || name === 'fm' || name === 'format') this.named('f', QFM[v] || v, tok);
+  else if (name === 'crop') this.crop(tok, v);
+  else if (name === 'fp-x' || name === 'fp-y') { this.once(name); this[name] = unit(v); }
+  else if (name === 'fp-z') { this.once(name); if (fixed(v, 4) !== 10000) no(); }
+  else if (name === 'auto') {
+    this.once('auto');
+    v.split(',').forEach(function (w) { if (w === 'format') this.af = 1; else if (w !== 'compress') no(); }, this);
+  } else if (name === 'blur' && v === '0') this.once('blur');
+  else if ((name in QN)) this.named(QN[name], v, tok);
+  else return false;
+  return true;
 };
 
+// The key rules of src/spec/key.rs: length, no leading /, backslash, control character, empty,
+// . or .. segment, nor the reserved _/.
 function validKey(k) {
-  var why = !k ? 'the path names no image' : encodeURIComponent(k).replace(/%[0-9A-F]{2}/g, 'x').length > 1024
-    ? 'the key is longer than 1024 bytes' : k.charAt(0) === '/' ? 'the key starts with /'
-    : k.indexOf('\\') >= 0 ? 'the key contains a backslash'
-    : /[\u0000-\u001f\u007f-\u009f]/.test(k) ? 'the key contains a control character' : null;
-  var segs = k.split('/'), i;
-  for (i = 0; !why && i < segs.length; i++) {
-    if (segs[i] === '') why = 'the key has an empty segment';
-    else if (segs[i] === '.' || segs[i] === '..') why = 'the key has a . or .. segment';
-  }
-  if (!why && (k === '_' || k.indexOf('_/') === 0)) why = 'keys under _/ are reserved';
-  if (why) throw fail('bad_key', k, why);
-  return k;
+  var bad = !k || encodeURIComponent(k).replace(/%[0-9A-F]{2}/g, 'x').length > 1024 || k.charAt(0) === '/' ||
+    k.indexOf('\\') >= 0 || /[\u0000-\u001f\u007f-\u009f]/.test(k) || k === '_' || k.indexOf('_/') === 0 ||
+    k.split('/').some(function (s) { return s === '' || s === '.' || s === '..'; });
+  return bad ? no() : k;
 }
 
 function accepts(accept, type) {
@@ -275,11 +284,17 @@ function originForm(path, params, accept, hints) {
       if (all) { for (j = 0; j < toks.length; j++) acc.path(toks[j]); raw = rest.slice(i + 1); }
     }
   }
-  var key = validKey(decode(raw));
+  var key = validKey(decode(raw)), extra = [];
   for (i = 0; i < params.length; i++) {
-    acc.query(decode(params[i][0].replace(/\+/g, ' ')), decode(params[i][1].replace(/\+/g, ' ')));
+    if (!acc.query(decode(params[i][0].replace(/\+/g, ' ')), decode(params[i][1].replace(/\+/g, ' ')))) extra.push(params[i]);
   }
   var t = acc.t, list = [], k, st;
+  // imgix's crop=focalpoint with fp-x, fp-y (default 0.5), and auto=format where no format is named.
+  if (acc.focal) {
+    var fx = acc['fp-x'] === undefined ? 5000 : acc['fp-x'], fy = acc['fp-y'] === undefined ? 5000 : acc['fp-y'];
+    if (fx !== 5000 || fy !== 5000) t.g = 'g_' + dec(fx, 4) + 'x' + dec(fy, 4);
+  }
+  if (acc.af && !t.f) t.f = 'f_auto';
   // imgix's ch=Width,DPR: w and dpr become w_auto:w and dpr_auto:dpr.
   if (acc.chw && !acc.aw) { acc.aw = { g: t.w ? Number(t.w.slice(2)) : null, h: null }; t.w = autoToken('w', acc.aw); }
   if (acc.chd && !acc.adpr) {
@@ -296,23 +311,23 @@ function originForm(path, params, accept, hints) {
   }
   if (t.t) for (k in acc.d) t[k] = acc.d[k];
   for (k in t) list.push(t[k]);
-  if (!list.length) return { uri: '/' + enc(key) };
+  if (!list.length) return { uri: '/' + enc(key), qs: extra };
   var dpr = acc.dpr || 100;
   ['w', 'h'].forEach(function (s) {
     var a = s === 'w' ? acc.aw : null, n = a ? (a.h !== null ? a.h : a.g || 0) : t[s] ? Number(t[s].slice(2)) : 0;
     var size = a && a.h !== null ? n : Math.floor((2 * n * dpr + 100) / 200);
-    if (size > MAX_SIDE) throw new Fail('bad_geometry', '`' + s + '_' + n + '`: the requested size ' + size + ' px is over the ' + MAX_SIDE + ' px limit');
+    if (size > MAX_SIDE) no();
   });
-  if (!t.t && (t.x || t.y) && t.c !== 'c_crop') throw bad(t.x ? 'x_' : 'y_', 'x_ and y_ only apply to c_crop');
+  if (!t.t && (t.x || t.y) && t.c !== 'c_crop') no();
   // Resolved, but marked as f_auto's choice: an animation answers animated WebP to an AVIF client.
   if (t.f === 'f_auto') t.f = accepts(accept, 'image/avif') ? 'f_auto-avif' : accepts(accept, 'image/webp') ? 'f_auto-webp' : 'f_auto';
   list = [];
   for (k in t) list.push(t[k]);
   list.sort();
-  var qs = { o: list.join(',') };
-  if (acc.sig !== null) qs.s = acc.sig;
-  if (acc.ex !== null) qs.exp = '' + acc.ex;
-  return { uri: '/' + enc(key), querystring: qs };
+  var qs = [['o', list.join(',')]];
+  if (acc.sig !== null) qs.push(['s', acc.sig]);
+  if (acc.ex !== null) qs.push(['exp', '' + acc.ex]);
+  return { uri: '/' + enc(key), qs: qs.concat(extra) };
 }
 
 function handler(event) {
@@ -327,16 +342,15 @@ function handler(event) {
   var hints = { dpr: hint('sec-ch-dpr', 'dpr'), width: hint('sec-ch-width', 'width') };
   try {
     var out = originForm(req.uri, params, accept, hints), q = {};
+    out.qs.forEach(function (p) {
+      var v = { value: p[1] }, o = q[p[0]];
+      if (!o) q[p[0]] = v;
+      else (o.multiValue = o.multiValue || [{ value: o.value }]).push(v);
+    });
     req.uri = out.uri;
-    for (name in out.querystring || {}) q[name] = { value: out.querystring[name] };
     req.querystring = q;
-    return req;
   } catch (e) {
-    if (!(e instanceof Fail)) throw e;
-    return {
-      statusCode: 400, statusDescription: 'Bad Request',
-      headers: { 'content-type': { value: 'application/json' }, 'cache-control': { value: 'public, max-age=60' } },
-      body: JSON.stringify({ error: e.code, message: e.msg })
-    };
+    // Not rewritten (NO, or anything unforeseen): the origin reads the URL as it came.
   }
+  return req;
 }

@@ -69,12 +69,12 @@ test('CloudFront reaches the function through Origin Access Control', () => {
   });
 });
 
-test('the cache key is the canonical URL: o, s and exp, no headers, no cookies', () => {
+test('the cache key is the URL the function wrote (o, s, exp and names no one defines), no headers, no cookies', () => {
   t.hasResourceProperties('AWS::CloudFront::CachePolicy', {
     CachePolicyConfig: Match.objectLike({
       DefaultTTL: 31536000,
       ParametersInCacheKeyAndForwardedToOrigin: {
-        QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['o', 's', 'exp'] },
+        QueryStringsConfig: { QueryStringBehavior: 'all' },
         HeadersConfig: { HeaderBehavior: 'none' },
         CookiesConfig: { CookieBehavior: 'none' },
         EnableAcceptEncodingGzip: false,

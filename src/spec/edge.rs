@@ -1,8 +1,10 @@
 //! The origin form the CloudFront Function rewrites every accepted URL into:
 //! `/{key}?o={canonical}[&s=SIG][&exp=N]`, with `f_auto` resolved from `Accept` (AVIF, WebP, or
 //! left as `f_auto` for clients that take neither) and `dpr_auto`/`w_auto` from the client hints.
-//! The function in `cdk/functions/` computes the same string; `tests/vectors/canonical.json` holds
-//! the cases both must agree on.
+//! Query parameters no one defines follow it unchanged. The function in `cdk/functions/` computes
+//! the same string, and passes every request it cannot rewrite (an error, a form it does not
+//! know) to the origin as it came; `tests/vectors/canonical.json` holds the cases both must agree
+//! on.
 
 use super::hints::Hints;
 use super::limits::GeometryError;
@@ -19,8 +21,14 @@ pub fn origin_form(
 ) -> Result<String, SpecError> {
     let parsed = parse_request(path, query, max_side)?;
     let key = parsed.key.to_url_path();
+    // Parameters no one defines go along as written: they are part of CloudFront's cache key (a
+    // cache buster busts it) and the origin ignores them again.
+    let extra: String = parsed.ignored.iter().map(|p| format!("&{p}")).collect();
     if parsed.spec.is_identity() {
-        return Ok(format!("/{key}"));
+        return Ok(match extra.strip_prefix('&') {
+            Some(extra) => format!("/{key}?{extra}"),
+            None => format!("/{key}"),
+        });
     }
     // The edge knows no presets (it keeps `t_NAME` by name) and checks only the side limit.
     let rules = Rules {
@@ -52,5 +60,6 @@ pub fn origin_form(
     if let Some(exp) = spec.expires {
         out.push_str(&format!("&exp={exp}"));
     }
+    out.push_str(&extra);
     Ok(out)
 }

@@ -6,6 +6,7 @@
 mod canonical;
 mod edge;
 mod hints;
+pub mod imgix;
 mod key;
 pub mod limits;
 pub mod negotiate;

@@ -1,10 +1,11 @@
 //! Stage two of the URL, one small function per option: a `name_value` token under its canonical
 //! name becomes a field of the [`TransformSpec`] being collected, or an error naming the token.
 
+use super::imgix::colour;
 use super::parse::{Accumulator, SpecError};
 use super::presets::Presets;
 use super::values::{centi, gravity, uint};
-use super::{Format, Hinted, Quality, ResizeMode, Rgb, Rotation, TransformSpec};
+use super::{Format, Hinted, Quality, ResizeMode, Rotation, TransformSpec};
 
 /// The largest `pg_`: far past any frame limit, so the answer for a short animation is the
 /// transform's "the source has N frames", not a parse error.
@@ -149,13 +150,13 @@ impl Accumulator {
     }
 
     /// `c_MODE`, with the query style's aliases.
-    fn mode(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(super) fn mode(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         let mode = match v {
             "limit" | "scale-down" | "max" => ResizeMode::Limit,
-            "fit" | "contain" | "inside" | "clip" => ResizeMode::Fit,
+            "fit" | "inside" | "clip" => ResizeMode::Fit,
             "fill" | "cover" => ResizeMode::Fill,
             "lfill" => ResizeMode::LFill,
-            "pad" => ResizeMode::Pad,
+            "pad" | "contain" => ResizeMode::Pad,
             "lpad" => ResizeMode::LPad,
             "scale" | "stretch" | "squeeze" => ResizeMode::Scale,
             "crop" => ResizeMode::Crop,
@@ -178,7 +179,7 @@ impl Accumulator {
     }
 
     /// `f_FORMAT`.
-    fn format(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(super) fn format(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         let f = match v {
             "jpeg" | "jpg" => Format::Jpeg,
             "png" => Format::Png,
@@ -206,7 +207,7 @@ impl Accumulator {
     }
 
     /// `a_90`, `a_180`, `a_270`, `a_hflip`, `a_vflip`.
-    fn rotate(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(super) fn rotate(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         let (slot, apply): (&'static str, fn(&mut TransformSpec)) = match v {
             "90" => ("rot", |s| s.rotation = Rotation::R90),
             "180" => ("rot", |s| s.rotation = Rotation::R180),
@@ -220,15 +221,9 @@ impl Accumulator {
         Ok(())
     }
 
-    /// `bg_RRGGBB` (a leading `#` allowed).
+    /// `bg_COLOUR`: imgix's hex forms or a CSS colour name (`imgix::colour`).
     fn background(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        let hex = v.strip_prefix('#').unwrap_or(v);
-        let rgb = (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| {
-                let n = u32::from_str_radix(hex, 16).unwrap_or(0xffffff);
-                Rgb([(n >> 16) as u8, (n >> 8) as u8, n as u8])
-            })
-            .ok_or_else(|| SpecError::bad(token, "background must be six hex digits RRGGBB"))?;
+        let rgb = colour(v, token)?;
         self.once("bg", token)?;
         self.spec.background = Some(rgb);
         Ok(())

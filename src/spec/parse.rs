@@ -2,6 +2,7 @@
 //! collect every token in an `Accumulator` (one function per option in `options.rs`) into a
 //! [`TransformSpec`]. Unknown names and bad values are errors naming the token.
 
+use super::imgix;
 use super::key::{validate_key, Key};
 use super::values::centi;
 use super::{Gravity, Hinted, ResizeMode, Rgb, TransformSpec, DEFAULT_SHARPEN};
@@ -27,6 +28,10 @@ impl SpecError {
     pub(super) fn bad(token: &str, message: impl Into<String>) -> Self {
         SpecError::new("bad_option", token, message)
     }
+
+    pub(super) fn unsupported(token: &str, message: impl Into<String>) -> Self {
+        SpecError::new("not_supported", token, message)
+    }
 }
 
 /// A parsed request: what to fetch and what to do with it.
@@ -38,6 +43,9 @@ pub struct ParsedRequest {
     pub spec: TransformSpec,
     /// `s_` / `s=` / `sig=`, when present.
     pub signature: Option<String>,
+    /// Query parameters no one defines (cache busters, tracking), as written (`v=2`): ignored
+    /// here; the edge forwards them, so a cache buster still busts CloudFront's cache.
+    pub ignored: Vec<String>,
 }
 
 /// Names the path grammar knows; a first segment is options only if every token's name is here.
@@ -66,16 +74,20 @@ pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<P
         None => rest,
     };
     let key = validate_key(&decode(raw_key)?)?;
+    let mut ignored = Vec::new();
     if let Some(q) = query {
         for pair in q.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let name = decode_form(name)?;
             let value = decode_form(value)?;
-            acc.query_param(&name, &value, max_side)?;
+            if !acc.query_param(&name, &value, max_side)? {
+                let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+                ignored.push(format!("{raw_name}={raw_value}"));
+            }
         }
     }
     let (spec, signature) = acc.finish();
-    Ok(ParsedRequest { key, spec, signature })
+    Ok(ParsedRequest { key, spec, signature, ignored })
 }
 
 /// Parses a bare options string (`w_200,h_100`), as in presets and `--options`.
@@ -134,12 +146,18 @@ pub(super) struct Accumulator {
     /// imgix's `ch=Width` / `ch=DPR`: `w` and `dpr` become `w_auto:w` and `dpr_auto:dpr`.
     hint_width: bool,
     hint_dpr: bool,
+    /// imgix's `crop=focalpoint` and its `fp-x`, `fp-y` (ten-thousandths), settled in `finish`.
+    pub(super) focal: bool,
+    pub(super) fp: [Option<u16>; 2],
+    /// imgix's `auto=format`: `f_auto` unless a format is named.
+    pub(super) auto_format: bool,
 }
 
 impl Accumulator {
     /// The spec, with options given at their default value dropped — unless a preset is named:
     /// then they override the preset's value (`?preset=thumb&fit=limit`), so they stay.
     fn finish(mut self) -> (TransformSpec, Option<String>) {
+        self.settle_imgix();
         let s = &mut self.spec;
         if self.hint_width && s.auto_width.is_none() {
             s.set_auto_width(Hinted { given: s.width, hinted: None });
@@ -184,58 +202,67 @@ impl Accumulator {
         }
     }
 
-    fn query_param(&mut self, name: &str, value: &str, max_side: u32) -> Result<(), SpecError> {
+    /// One query parameter; `false` when no one defines its name (it is then ignored).
+    fn query_param(&mut self, name: &str, value: &str, max_side: u32) -> Result<bool, SpecError> {
         let token = &format!("{name}={value}");
         let canonical = match name {
+            "w" | "width" | "h" | "height" if imgix::relative_size(value) => {
+                return Err(SpecError::unsupported(
+                    token,
+                    "sizes relative to the source (0 to 1) are not supported",
+                ));
+            }
             "w" | "width" => "w",
             "h" | "height" => "h",
-            "fit" => "c",
             "g" | "gravity" => "g",
             "dpr" => "dpr",
             "q" | "quality" => "q",
-            "f" | "fm" | "format" => "f",
+            "blur" if value == "0" => return self.once("blur", token).map(|_| true),
             "blur" => "blur",
             "bg" => "bg",
             "x" => "x",
             "y" => "y",
+            "frame" if value.contains('-') => {
+                return Err(SpecError::unsupported(
+                    token,
+                    "frame ranges are not supported: frame=N is one frame",
+                ));
+            }
             "pg" | "page" | "frame" => "pg",
-            "rect" => return self.named("rect", &value.replace(',', ":"), token, max_side),
             "preset" => "t",
             "s" | "sig" => "s",
-            "exp" => "exp",
-            "gray" | "grayscale" => {
-                return match value {
-                    "" | "1" | "true" => self.set_gray(token, true),
-                    "0" | "false" => self.set_gray(token, false),
-                    _ => Err(SpecError::bad(token, "expected nothing, 1 or true")),
-                };
-            }
-            "sharpen" => return self.set_sharpen(token, Some(value).filter(|v| !v.is_empty())),
-            "rot" => {
-                return match value {
-                    "0" => self.once("rot", token),
-                    "90" | "180" | "270" => self.named("a", value, token, max_side),
-                    _ => Err(SpecError::bad(token, "rotation must be 0, 90, 180 or 270")),
-                };
-            }
-            "flip" => {
-                let (h, v) = match value {
-                    "h" => (true, false),
-                    "v" => (false, true),
-                    "hv" | "vh" => (true, true),
-                    _ => return Err(SpecError::bad(token, "flip must be h, v or hv")),
-                };
-                if h {
-                    self.once("hflip", token)?;
-                    self.spec.flip_h = true;
-                }
-                if v {
-                    self.once("vflip", token)?;
-                    self.spec.flip_v = true;
-                }
-                return Ok(());
-            }
-            "o" => return self.options_param(token, value, max_side),
+            "exp" | "expires" => "exp",
+            _ => return self.query_special(name, value, token, max_side),
+        };
+        self.named(canonical, value, token, max_side).map(|_| true)
+    }
+
+    /// The query parameters that are more than another name for a path token.
+    fn query_special(
+        &mut self,
+        name: &str,
+        value: &str,
+        token: &str,
+        max_side: u32,
+    ) -> Result<bool, SpecError> {
+        match name {
+            "fit" => self.query_fit(value, token)?,
+            "f" | "fm" | "format" => self.query_format(value, token)?,
+            "crop" => self.query_crop(value, token)?,
+            "fp-x" => self.focal_coordinate(0, value, token)?,
+            "fp-y" => self.focal_coordinate(1, value, token)?,
+            "fp-z" => self.focal_zoom(value, token)?,
+            "auto" => self.query_auto(value, token)?,
+            "rot" => self.query_rot(value, token)?,
+            "rect" => self.named("rect", &value.replace(',', ":"), token, max_side)?,
+            "gray" | "grayscale" => match value {
+                "" | "1" | "true" => self.set_gray(token, true)?,
+                "0" | "false" => self.set_gray(token, false)?,
+                _ => return Err(SpecError::bad(token, "expected nothing, 1 or true")),
+            },
+            "sharpen" => self.set_sharpen(token, Some(value).filter(|v| !v.is_empty()))?,
+            "flip" => self.query_flip(value, token)?,
+            "o" => self.options_param(token, value, max_side)?,
             // imgix's client hints; `Save-Data` is not read.
             "ch" => {
                 self.once("ch", token)?;
@@ -243,17 +270,33 @@ impl Accumulator {
                     self.hint_width |= hint.eq_ignore_ascii_case("width");
                     self.hint_dpr |= hint.eq_ignore_ascii_case("dpr");
                 }
-                return Ok(());
             }
-            // imgix's content-aware crops (a comma list) are `g_auto`; its other crop values are
-            // not read yet.
-            "crop" if value.split(',').any(|c| c == "entropy" || c == "edges") => {
-                return self.named("g", "auto", token, max_side);
+            _ if imgix::unsupported(name) => {
+                return Err(SpecError::unsupported(token, format!("imgix's {name} is not supported")));
             }
-            // Unknown query parameters (cache busters, tracking) are ignored, as CDNs do.
-            _ => return Ok(()),
+            // Names no one defines (cache busters, tracking) are ignored, as CDNs do.
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `flip=h|v|hv`.
+    fn query_flip(&mut self, value: &str, token: &str) -> Result<(), SpecError> {
+        let (h, v) = match value {
+            "h" => (true, false),
+            "v" => (false, true),
+            "hv" | "vh" => (true, true),
+            _ => return Err(SpecError::bad(token, "flip must be h, v or hv")),
         };
-        self.named(canonical, value, token, max_side)
+        if h {
+            self.once("hflip", token)?;
+            self.spec.flip_h = true;
+        }
+        if v {
+            self.once("vflip", token)?;
+            self.spec.flip_v = true;
+        }
+        Ok(())
     }
 
     /// The `o=` form: a whole path-style options segment in one query parameter.

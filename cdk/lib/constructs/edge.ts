@@ -35,11 +35,14 @@ export class Edge extends Construct {
     this.canonicalize = new cloudfront.Function(this, 'Canonicalize', {
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(functionCode(props.maxOutputSide)),
-      comment: 'pixflow: rewrite every URL form to /{key}?o={canonical}, resolve f_auto, refuse junk',
+      comment: 'pixflow: rewrite URLs to /{key}?o={canonical}, resolve f_auto; the rest to the origin as sent',
     });
     const cachePolicy = new cloudfront.CachePolicy(this, 'Canonical', {
-      comment: 'pixflow: the canonical URL only (the function has folded Accept into o=)',
-      queryStringBehavior: cloudfront.CacheQueryStringBehavior.allowList('o', 's', 'exp'),
+      comment: 'pixflow: the URL the function wrote (Accept already folded into o=)',
+      // Every query string: the function leaves only o, s, exp and parameters no one defines (a
+      // cache buster still busts), or — for what it passes on unchanged — the URL as sent, which
+      // the origin must see whole to answer it.
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
       headerBehavior: cloudfront.CacheHeaderBehavior.none(),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       defaultTtl: Duration.days(365),
