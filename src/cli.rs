@@ -218,6 +218,7 @@ fn warm_jobs(
                     key: Some(key),
                     written: spec,
                     signature: None,
+                    handler_signed: None,
                     accept,
                     hints: pixflow::spec::Hints::default(),
                     now,

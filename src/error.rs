@@ -37,6 +37,9 @@ pub enum Error {
     /// `--presets-only` and a URL with options other than one `t_` (403).
     #[error("only preset URLs (t_NAME) are served here")]
     PresetsOnly,
+    /// An AWS image handler URL naming a bucket other than the source's (403).
+    #[error("the bucket {0} is not this origin's source")]
+    Bucket(String),
     /// Every transform slot stayed busy for the queue wait (503, with Retry-After).
     #[error("too many images are being transformed; retry shortly")]
     Busy,
@@ -85,6 +88,7 @@ impl Error {
             Error::ApiKey => StatusCode::UNAUTHORIZED,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Error::PresetsOnly => StatusCode::FORBIDDEN,
+            Error::Bucket(_) => StatusCode::FORBIDDEN,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -113,6 +117,7 @@ impl Error {
             Error::ApiKey => "api_key",
             Error::Busy => "busy",
             Error::PresetsOnly => "presets_only",
+            Error::Bucket(_) => "other_bucket",
             Error::BadBody(_) => "bad_body",
         }
     }

@@ -22,6 +22,18 @@ var GRAV = table('center: centre: c: north n:north south s:south east e:east wes
 var FMT = table('jpeg jpg:jpeg png webp avif gif auto json thumbhash auto-avif auto-webp');
 var QN = table('w width:w h height:h g gravity:g dpr q quality:q blur bg x y pg page:pg frame:pg preset:t s sig:s exp expires:exp');
 
+// AWS's image handler's forms, by their look (src/spec/image_handler.rs `looks_like`): a Thumbor
+// command first, or a base64 JSON object. They go to the origin unchanged; a key that looks like
+// one, or whose first folder looks like options, is written -/{key}.
+var HANDLER = /^\/((unsafe|(adaptive-|full-)?fit-in|trim|meta|smart|(filters|s3|trim):[^\/]*|-?\d+x-?\d*|-?x-?\d+|\d+x\d+:\d+x\d+)\/|ey[I-L][A-Za-z0-9+\/]*={0,2}$)/;
+function misread(k) {
+  var i = k.indexOf('/'), f = i < 0 ? '' : k.slice(0, i);
+  return HANDLER.test('/' + k) || f === '-' || f !== '' && f.split(',').every(function (t) {
+    var u = t.indexOf('_');
+    return NAMES.indexOf(u < 0 ? t : t.slice(0, u)) >= 0;
+  });
+}
+
 // What the function cannot rewrite; the request then goes to the origin unchanged.
 var NO = new Error('to the origin');
 function no() { throw NO; }
@@ -311,7 +323,8 @@ function originForm(path, params, accept, hints) {
   }
   if (t.t) for (k in acc.d) t[k] = acc.d[k];
   for (k in t) list.push(t[k]);
-  if (!list.length) return { uri: '/' + enc(key), qs: extra };
+  var uri = (misread(key) ? '/-/' : '/') + enc(key);
+  if (!list.length) return { uri: uri, qs: extra };
   var dpr = acc.dpr || 100;
   ['w', 'h'].forEach(function (s) {
     var a = s === 'w' ? acc.aw : null, n = a ? (a.h !== null ? a.h : a.g || 0) : t[s] ? Number(t[s].slice(2)) : 0;
@@ -327,12 +340,12 @@ function originForm(path, params, accept, hints) {
   var qs = [['o', list.join(',')]];
   if (acc.sig !== null) qs.push(['s', acc.sig]);
   if (acc.ex !== null) qs.push(['exp', '' + acc.ex]);
-  return { uri: '/' + enc(key), qs: qs.concat(extra) };
+  return { uri: uri, qs: qs.concat(extra) };
 }
 
 function handler(event) {
   var req = event.request, qs = req.querystring || {}, params = [], name, i;
-  if (req.uri === '/_' || req.uri.indexOf('/_/') === 0) return req;
+  if (req.uri === '/_' || req.uri.indexOf('/_/') === 0 || HANDLER.test(req.uri)) return req;
   for (name in qs) {
     var vals = qs[name].multiValue ? qs[name].multiValue : [qs[name]];
     for (i = 0; i < vals.length; i++) params.push([name, vals[i].value]);

@@ -98,6 +98,22 @@ test('the function agrees with every shared vector', () => {
   assert.deepEqual(failures, []);
 });
 
+// The second vectors file: AWS's image handler's forms, which the function leaves to the origin
+// (tests/it/image_handler.rs checks what the origin reads each one as).
+test("AWS's image handler's forms reach the origin unchanged", () => {
+  const handlerVectors: { url: string; from: string }[] = JSON.parse(
+    readFileSync(path.join(__dirname, '..', '..', 'tests', 'vectors', 'image-handler.json'), 'utf8'),
+  );
+  assert.ok(handlerVectors.length >= 90, `${handlerVectors.length}`);
+  const handler = load();
+  const failures = handlerVectors
+    .filter((v) => !v.url.startsWith('/-/'))
+    .map((v) => ({ v, got: originOf(handler(event(v.url, 'image/avif,image/webp'))) }))
+    .filter(({ v, got }) => got !== sent(v.url))
+    .map(({ v, got }) => `${v.url}: got ${got}`);
+  assert.deepEqual(failures, []);
+});
+
 test('a URL the origin refuses goes to the origin unchanged, which answers with the reason', () => {
   const out = load()(event('/w_abc/a.jpg?x=1'));
   assert.equal(out.statusCode, undefined);

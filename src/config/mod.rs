@@ -156,6 +156,15 @@ pub enum Role {
 }
 
 impl Config {
+    /// The source's bucket, when it is one (what AWS's image handler URLs may name).
+    pub fn source_bucket(&self) -> Option<&str> {
+        match &self.source {
+            #[cfg(feature = "aws")]
+            SourceConfig::S3(location) => Some(&location.bucket),
+            _ => None,
+        }
+    }
+
     /// Validates `args` into the configuration of `pixflow serve`.
     pub fn from_args(args: &ServeArgs) -> Result<Config, ConfigError> {
         Config::from_args_as(args, Role::Serve)

@@ -25,12 +25,19 @@ pub(super) fn now() -> u64 {
 /// A GET or HEAD of an image URL.
 pub(super) async fn serve(state: &AppState, req: &Parts) -> Result<Response, Error> {
     let parsed = parse_request(req.uri.path(), req.uri.query(), state.config.limits.max_output_side)?;
+    // An AWS image handler URL may name a bucket: it must be the one this origin reads.
+    if let Some(bucket) = parsed.handler.as_ref().and_then(|h| h.bucket.as_deref()) {
+        if state.config.source_bucket() != Some(bucket) {
+            return Err(Error::Bucket(bucket.to_string()));
+        }
+    }
     let if_none_match = req.headers.get(header::IF_NONE_MATCH);
     let accept = req.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let request = Request {
         key: Some(&parsed.key),
         written: &parsed.spec,
         signature: parsed.signature.as_deref(),
+        handler_signed: parsed.handler.as_ref().map(|h| h.signed.as_str()),
         accept,
         hints: crate::spec::Hints::from_headers(&req.headers),
         now: now(),

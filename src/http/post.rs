@@ -81,8 +81,15 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
     let (written, signature) = parse_post(&options, req.uri.query(), config.limits.max_output_side)?;
     let accept = req.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let hints = crate::spec::Hints::from_headers(&req.headers);
-    let request =
-        Request { key: None, written: &written, signature: signature.as_deref(), accept, hints, now: now() };
+    let request = Request {
+        key: None,
+        written: &written,
+        signature: signature.as_deref(),
+        handler_signed: None,
+        accept,
+        hints,
+        now: now(),
+    };
     let resolved = resolve(&request, &state.rules())?;
     let out = run_transform(state, image, resolved.spec, "POST /_/transform", held).await?;
     let mime = out.format.mime();

@@ -8,7 +8,7 @@
 
 use super::hints::Hints;
 use super::limits::GeometryError;
-use super::parse::{parse_request, SpecError};
+use super::parse::{misread, parse_request, SpecError};
 use super::resolve::{resolve, Request, ResolveError, Rules};
 
 /// The origin form of a request, or the error the origin would answer (so the edge can too).
@@ -20,7 +20,10 @@ pub fn origin_form(
     max_side: u32,
 ) -> Result<String, SpecError> {
     let parsed = parse_request(path, query, max_side)?;
-    let key = parsed.key.to_url_path();
+    let key = match misread(parsed.key.as_str()) {
+        true => format!("-/{}", parsed.key.to_url_path()),
+        false => parsed.key.to_url_path(),
+    };
     // Parameters no one defines go along as written: they are part of CloudFront's cache key (a
     // cache buster busts it) and the origin ignores them again.
     let extra: String = parsed.ignored.iter().map(|p| format!("&{p}")).collect();
@@ -40,8 +43,15 @@ pub fn origin_form(
         allow_unsigned_presets: false,
     };
     // Expiry is the origin's to judge (its clock), so the edge resolves as of time zero.
-    let request =
-        Request { key: Some(&parsed.key), written: &parsed.spec, signature: None, accept, hints, now: 0 };
+    let request = Request {
+        key: Some(&parsed.key),
+        written: &parsed.spec,
+        signature: None,
+        handler_signed: None,
+        accept,
+        hints,
+        now: 0,
+    };
     let resolved = resolve(&request, &rules).map_err(|e| {
         let message = e.to_string();
         match e {

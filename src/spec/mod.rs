@@ -6,6 +6,7 @@
 mod canonical;
 mod edge;
 mod hints;
+mod image_handler;
 pub mod imgix;
 mod key;
 pub mod limits;
@@ -20,7 +21,7 @@ mod values;
 pub use edge::origin_form;
 pub use hints::Hints;
 pub use key::{validate_key, Key};
-pub use parse::{parse_options, parse_post, parse_request, ParsedRequest, SpecError};
+pub use parse::{parse_options, parse_post, parse_request, HandlerRequest, ParsedRequest, SpecError};
 pub use presets::Presets;
 pub use resolve::{resolve, Request, ResolveError, Resolved, Rules, Variant, POST_SIGNED_PATH};
 pub use sign::{check_expiry, sign, sign_path, SignError, Signer};

@@ -2,6 +2,7 @@
 //! collect every token in an `Accumulator` (one function per option in `options.rs`) into a
 //! [`TransformSpec`]. Unknown names and bad values are errors naming the token.
 
+use super::image_handler;
 use super::imgix;
 use super::key::{validate_key, Key};
 use super::values::centi;
@@ -46,6 +47,17 @@ pub struct ParsedRequest {
     /// Query parameters no one defines (cache busters, tracking), as written (`v=2`): ignored
     /// here; the edge forwards them, so a cache buster still busts CloudFront's cache.
     pub ignored: Vec<String>,
+    /// Set when the URL is in one of AWS's image handler's forms (`image_handler.rs`).
+    pub handler: Option<HandlerRequest>,
+}
+
+/// What a request in AWS's image handler's forms brings besides its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerRequest {
+    /// The bucket it names, which must be the source's.
+    pub bucket: Option<String>,
+    /// The text its `?signature=` covers (the handler's scheme).
+    pub signed: String,
 }
 
 /// Names the path grammar knows; a first segment is options only if every token's name is here.
@@ -57,6 +69,12 @@ const PATH_NAMES: &[&str] = &[
 /// Parses a request path (still percent-encoded, starting with `/`) and query string.
 pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<ParsedRequest, SpecError> {
     let rest = path.strip_prefix('/').unwrap_or(path);
+    match decode(rest) {
+        Ok(decoded) if !rest.starts_with("-/") && image_handler::recognise(&decoded) => {
+            return parse_handler(&decoded, query, max_side);
+        }
+        _ => {}
+    }
     let mut acc = Accumulator::default();
     let raw_key = match rest.split_once('/') {
         Some(("-", key)) => key,
@@ -87,7 +105,26 @@ pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<P
         }
     }
     let (spec, signature) = acc.finish();
-    Ok(ParsedRequest { key, spec, signature, ignored })
+    Ok(ParsedRequest { key, spec, signature, ignored, handler: None })
+}
+
+/// A URL in one of AWS's image handler's forms (`image_handler.rs`).
+fn parse_handler(path: &str, query: Option<&str>, max_side: u32) -> Result<ParsedRequest, SpecError> {
+    let mut pairs = Vec::new();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        pairs.push((decode_form(name)?, decode_form(value)?));
+    }
+    let form = image_handler::parse(path, &pairs, max_side)?;
+    let signature = pairs.iter().find(|(n, _)| n == "signature").map(|(_, v)| v.clone());
+    let signed = image_handler::signed_text(path, &pairs);
+    Ok(ParsedRequest {
+        key: validate_key(&form.key)?,
+        spec: form.spec,
+        signature,
+        ignored: Vec::new(),
+        handler: Some(HandlerRequest { bucket: form.bucket, signed }),
+    })
 }
 
 /// Parses a bare options string (`w_200,h_100`), as in presets and `--options`.
@@ -120,6 +157,17 @@ pub fn parse_post(
         acc.query_param(&decode_form(name)?, &decode_form(value)?, max_side)?;
     }
     Ok(acc.finish())
+}
+
+/// Whether the origin would not read `/{key}` as the key `key`: its first folder looks like
+/// options (`w_200/a.jpg`), is `-`, or the path looks like an AWS image handler form. Such a key
+/// is written `/-/{key}` in the origin form (regression: `/-/w_200/a.jpg` once reached the origin
+/// as `/w_200/a.jpg`, options on `a.jpg`).
+pub(super) fn misread(key: &str) -> bool {
+    let options =
+        |first: &str| !first.is_empty() && first.split(',').all(|t| PATH_NAMES.contains(&token_name(t)));
+    image_handler::looks_like(key)
+        || key.split_once('/').is_some_and(|(first, _)| first == "-" || options(first))
 }
 
 fn token_name(token: &str) -> &str {

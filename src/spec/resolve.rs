@@ -37,8 +37,10 @@ pub struct Request<'a> {
     pub key: Option<&'a Key>,
     /// The options as parsed (presets by name).
     pub written: &'a TransformSpec,
-    /// `s_`, when given.
+    /// `s_`, when given (or an AWS image handler form's `?signature=`).
     pub signature: Option<&'a str>,
+    /// For AWS's image handler's forms, the text their own signature scheme covers.
+    pub handler_signed: Option<&'a str>,
     /// The client's `Accept`.
     pub accept: Option<&'a str>,
     /// The client's hint headers, for `dpr_auto` and `w_auto`.
@@ -140,9 +142,10 @@ pub fn resolve(req: &Request<'_>, rules: &Rules<'_>) -> Result<Resolved, Resolve
     let exempt =
         req.key.is_some() && (written.is_identity() || (rules.allow_unsigned_presets && preset_only));
     if let Some(signer) = rules.signer.filter(|_| !exempt) {
-        match req.key {
-            Some(key) => signer.verify(written, key, req.signature)?,
-            None => signer.verify_path(written, POST_SIGNED_PATH, req.signature)?,
+        match (req.handler_signed, req.key) {
+            (Some(text), _) => signer.verify_handler(text, req.signature)?,
+            (None, Some(key)) => signer.verify(written, key, req.signature)?,
+            (None, None) => signer.verify_path(written, POST_SIGNED_PATH, req.signature)?,
         }
     }
     let (mut spec, preset) = match (rules.presets, &written.preset) {
@@ -187,7 +190,15 @@ mod tests {
         rules: &Rules<'_>,
     ) -> Result<Resolved, ResolveError> {
         resolve(
-            &Request { key: Some(key), written, signature: None, accept, hints: Hints::default(), now: 0 },
+            &Request {
+                key: Some(key),
+                written,
+                signature: None,
+                handler_signed: None,
+                accept,
+                hints: Hints::default(),
+                now: 0,
+            },
             rules,
         )
     }
@@ -233,6 +244,7 @@ mod tests {
                 key: Some(&key),
                 written: &parsed.spec,
                 signature: parsed.signature.as_deref(),
+                handler_signed: None,
                 accept: None,
                 hints: Hints::default(),
                 now: 0,
@@ -246,6 +258,7 @@ mod tests {
             key: Some(&key),
             written: &explicit,
             signature: Some(&sig),
+            handler_signed: None,
             accept: None,
             hints: Hints::default(),
             now: 0,

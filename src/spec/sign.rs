@@ -81,6 +81,22 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// Checks the signature of AWS's image handler's forms: the lowercase hex HMAC-SHA256 of
+    /// `text` (`image_handler::signed_text`), compared in constant time.
+    pub fn verify_handler(&self, text: &str, given: Option<&str>) -> Result<(), SignError> {
+        let given = given.ok_or(SignError::Missing)?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        mac.update(text.as_bytes());
+        let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+            Ok(())
+        } else {
+            Err(SignError::Invalid)
+        }
+    }
+}
+
 /// Refuses a spec whose `exp_` is before `now` (unix seconds).
 pub fn check_expiry(spec: &TransformSpec, now: u64) -> Result<(), SignError> {
     match spec.expires {

@@ -34,6 +34,27 @@ fn loc(url: &str) -> S3Location {
     S3Location::parse(url).unwrap()
 }
 
+/// AWS's image handler's base64 request names its bucket: this origin's source bucket is served,
+/// any other is 403 (DESIGN §9).
+#[tokio::test]
+async fn an_image_handler_request_may_name_only_the_source_bucket() {
+    use base64::Engine as _;
+    let b = bucket_with_fixtures().await;
+    let at = loc(&format!("s3://{b}/img"));
+    let config = Config { source: pixflow::config::SourceConfig::S3(at.clone()), ..Config::default() };
+    let s = s3_state(S3Source::new(moto().client(), at), None, config);
+    let url = |bucket: &str| {
+        let json =
+            format!(r#"{{"bucket":"{bucket}","key":"quadrants.jpg","edits":{{"resize":{{"width":50}}}}}}"#);
+        format!("/{}", base64::engine::general_purpose::STANDARD.encode(json))
+    };
+    let got = crate::get(&s, &url(&b)).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.image().width(), 50);
+    assert_eq!(crate::get(&s, &url("another-bucket")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(crate::get(&s, &format!("/s3:{b}/fit-in/40x40/quadrants.jpg")).await.image().width(), 40);
+}
+
 #[tokio::test]
 async fn serves_from_s3_with_every_status() {
     let b = bucket_with_fixtures().await;

@@ -16,6 +16,7 @@ mod golden;
 mod hardening;
 mod hostile;
 mod http_semantics;
+mod image_handler;
 mod imgix;
 mod lambda;
 mod realworld;
