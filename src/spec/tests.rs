@@ -441,3 +441,86 @@ fn parameters_no_one_defines_are_kept_as_written_for_the_edge() {
     let r = parse_request("/a.jpg", Some("v=3&w=10&utm_source=a%20b&flag"), 8192).unwrap();
     assert_eq!(r.ignored, ["v=3", "utm_source=a%20b", "flag="]);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Thumbor-style paths of any shape are read or refused by name, and what is read is a spec
+    /// whose canonical form reads back as itself.
+    #[test]
+    fn handler_paths_are_read_or_refused(
+        parts in prop::collection::vec(
+            "(unsafe|fit-in|smart|left|top|bottom|-?[0-9]{0,4}x-?[0-9]{0,4}|[0-9]{1,3}x[0-9]{1,3}:[0-9]{1,3}x[0-9]{1,3}|filters:[a-z_]{1,12}\\([0-9a-f,]{0,8}\\)(:[a-z_]{1,8}\\([0-9]{0,3}\\))?|s3:b)",
+            1..6,
+        ),
+        key in "[a-z]{1,4}\\.jpg",
+    ) {
+        let path = format!("/{}/{key}", parts.join("/"));
+        if let Ok(r) = parse_request(&path, None, 8192) {
+            let shown = r.spec.to_string();
+            prop_assert_eq!(parse_options(&shown, 8192).unwrap().to_string(), shown);
+        }
+    }
+
+    /// Base64 JSON of any shape is read, refused by name, or (not an object) a plain key.
+    #[test]
+    fn handler_json_is_read_or_refused(json in any_json(3)) {
+        use base64::Engine as _;
+        let path = format!("/{}", base64::engine::general_purpose::STANDARD.encode(json.to_string()));
+        match parse_request(&path, None, 8192) {
+            Ok(r) => {
+                let shown = r.spec.to_string();
+                prop_assert_eq!(parse_options(&shown, 8192).unwrap().to_string(), shown);
+            }
+            Err(e) => prop_assert!(!e.token.is_empty() || !e.message.is_empty()),
+        }
+    }
+}
+
+/// JSON values shaped like the handler's requests: its names, and anything.
+fn any_json(depth: u32) -> impl Strategy<Value = serde_json::Value> {
+    let names = prop::sample::select(vec![
+        "key",
+        "bucket",
+        "edits",
+        "resize",
+        "width",
+        "height",
+        "fit",
+        "background",
+        "position",
+        "grayscale",
+        "flip",
+        "flop",
+        "rotate",
+        "toFormat",
+        "jpeg",
+        "webp",
+        "quality",
+        "smartCrop",
+        "crop",
+        "left",
+        "top",
+        "flatten",
+        "r",
+        "g",
+        "b",
+        "alpha",
+        "tint",
+        "withoutEnlargement",
+        "outputFormat",
+    ]);
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        (0u64..3000).prop_map(serde_json::Value::from),
+        (-1e4f64..1e4).prop_map(serde_json::Value::from),
+        "(a\\.jpg|cover|contain|fill|inside|outside|webp|jpeg|tiff|red|#fff|ffff|entropy|left top|x)"
+            .prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(depth, 24, 6, move |inner| {
+        prop::collection::vec((names.clone(), inner), 0..6).prop_map(|kv| {
+            serde_json::Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        })
+    })
+}
