@@ -295,6 +295,10 @@ fn task_options(task: &str) -> Option<&'static str> {
         // Placeholders beside the header read they should cost about as much as.
         "json" => "w_300,h_200,c_fill,f_json",
         "thumbhash" => "w_300,h_200,c_fill,f_thumbhash",
+        // Parts of a photo at full scale (no DCT shrink applies): a rect_ region and a c_crop cut,
+        // for the region-only decode.
+        "rect" => "rect_400:300:600:600,w_600,q_80,f_jpeg",
+        "crop" => "c_crop,w_400,h_400,q_80,f_jpeg",
         _ => return None,
     })
 }
