@@ -18,6 +18,7 @@ pub mod frames;
 pub mod geometry;
 mod gif_blocks;
 mod gif_writer;
+mod jpeg_cut;
 pub mod metadata;
 mod orient;
 mod placeholder;
@@ -180,6 +181,12 @@ pub fn run(
     cost::within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
     check(deadline)?;
 
+    // A part of a large JPEG at full scale: cut it in the DCT domain and decode the cut alone.
+    let cut = jpeg_cut::cut(bytes, &header, displayed, &plan, eighths, spec);
+    let (bytes, header, displayed, plan) = match &cut {
+        Some(c) => (c.bytes.as_slice(), c.header.clone(), c.displayed, c.plan),
+        None => (bytes, header, displayed, plan),
+    };
     let steps = Steps::new(header.orientation, displayed, &plan, spec, deadline);
     let source_format = header.format;
     if let Some((anim, format)) =
