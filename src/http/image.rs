@@ -89,7 +89,11 @@ async fn original(
     }
     let held = state.budget.reserve(meta.len, state.config.queue_wait).await?;
     let original = state.source.get(key, max).await?;
-    let mime = SourceFormat::sniff(&original.bytes)?.mime();
+    // Every format pixflow names passes through, decoded or not; unknown bytes stay a 415.
+    let mime = match SourceFormat::sniff(&original.bytes) {
+        Ok(format) => format.mime(),
+        Err(e) => crate::transform::identify::foreign(&original.bytes).map(|f| f.mime).ok_or(e)?,
+    };
     let timing = format!("fetch;dur={}", ms(started.elapsed()));
     Ok(response::image_held(original.bytes, held, mime, &caching, Some(&timing)))
 }

@@ -40,6 +40,13 @@ pub(super) fn image(bytes: Bytes, content_type: &str, c: &Caching<'_>, timing: O
         .header(header::CONTENT_TYPE, value(content_type))
         .header(header::CONTENT_LENGTH, bytes.len())
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // A script in an SVG original must never run in the CDN's origin (DESIGN §2 "Inputs").
+    if content_type == crate::transform::identify::SVG_MIME {
+        builder = builder.header(
+            header::CONTENT_SECURITY_POLICY,
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+        );
+    }
     if let Some(t) = timing {
         builder = builder.header("server-timing", value(t));
     }

@@ -29,6 +29,12 @@ impl SourceFormat {
         if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
             return Ok(SourceFormat::Tiff);
         }
+        if let Some(f) = super::identify::foreign(bytes) {
+            return Err(TransformError::Unsupported(format!(
+                "{} originals are served untouched when asked for with no options, but not transformed yet",
+                f.name.to_uppercase()
+            )));
+        }
         match image::guess_format(bytes) {
             Ok(ImageFormat::Jpeg) => Ok(SourceFormat::Jpeg),
             Ok(ImageFormat::Png) => Ok(SourceFormat::Png),

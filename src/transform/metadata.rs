@@ -11,9 +11,38 @@ use crate::spec::TransformSpec;
 #[derive(Debug, serde::Serialize)]
 pub struct Metadata {
     /// The original.
-    pub source: SourceInfo,
-    /// What the same options without `f_json` would produce.
-    pub output: OutputInfo,
+    pub source: Source,
+    /// What the same options without `f_json` would produce; none for an original pixflow names
+    /// but does not transform.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputInfo>,
+}
+
+/// The original: read from a header pixflow decodes, or only named (`identify.rs`).
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Source {
+    /// A format pixflow transforms.
+    Read(SourceInfo),
+    /// A format pixflow names and passes through.
+    Named(NamedInfo),
+}
+
+/// An original pixflow names but does not transform (yet).
+#[derive(Debug, serde::Serialize)]
+pub struct NamedInfo {
+    /// `avif`, `heic`, `heif`, `jxl`, `svg`, `ico`, …
+    pub format: &'static str,
+    /// Size in bytes.
+    pub bytes: usize,
+    /// The stored width its header states (none for SVG).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// The stored height its header states.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Always false: served untouched with no options, a 415 with any.
+    pub transformable: bool,
 }
 
 /// The original as stored.
@@ -25,6 +54,8 @@ pub struct SourceInfo {
     pub height: u32,
     /// `jpeg`, `png`, `webp`, `gif`, `bmp` or `tiff`.
     pub format: &'static str,
+    /// Always true: the options apply.
+    pub transformable: bool,
     /// Size in bytes.
     pub bytes: usize,
     /// EXIF orientation, 1..=8.
@@ -59,6 +90,17 @@ pub struct OutputInfo {
 
 /// Describes `bytes` under `spec`.
 pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Metadata, TransformError> {
+    if let (Err(_), Some(named)) = (SourceFormat::sniff(bytes), super::identify::foreign(bytes)) {
+        let size = super::identify::stated_size(bytes);
+        let source = NamedInfo {
+            format: named.name,
+            bytes: bytes.len(),
+            width: size.map(|s| s.0),
+            height: size.map(|s| s.1),
+            transformable: false,
+        };
+        return Ok(Metadata { source: Source::Named(source), output: None });
+    }
     let planned = super::planned(bytes, spec, limits)?;
     let region = placed_region(bytes, &planned, spec, limits)?;
     let (header, _, plan, anim) = planned;
@@ -69,24 +111,25 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
     let animated = anim.and_then(|a| super::animate::output_format(&kept, header.format).map(|f| (a, f)));
     let out_format = animated.map_or(still, |(_, f)| f);
     Ok(Metadata {
-        source: SourceInfo {
+        source: Source::Read(SourceInfo {
             width: header.width,
             height: header.height,
             format: source_name(header.format),
+            transformable: true,
             bytes: bytes.len(),
             orientation: header.orientation,
             alpha: header.alpha,
             frames: anim.map_or(1, |a| a.frames),
             duration_ms: anim.map(|a| a.duration_ms),
             loop_count: anim.map(|a| a.loop_count),
-        },
-        output: OutputInfo {
+        }),
+        output: Some(OutputInfo {
             width,
             height,
             format: out_format.as_str(),
             frames: animated.map_or(1, |(a, _)| a.frames),
             region,
-        },
+        }),
     })
 }
 

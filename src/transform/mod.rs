@@ -18,6 +18,7 @@ pub mod frames;
 pub mod geometry;
 mod gif_blocks;
 mod gif_writer;
+pub mod identify;
 mod jpeg_cut;
 pub mod metadata;
 mod orient;
@@ -265,8 +266,8 @@ fn describe(
     Ok(Output {
         bytes: json,
         format: Format::Json,
-        width: meta.output.width,
-        height: meta.output.height,
+        width: meta.output.as_ref().map_or(0, |o| o.width),
+        height: meta.output.as_ref().map_or(0, |o| o.height),
         timings,
     })
 }

@@ -11,6 +11,7 @@ mod contract;
 mod dc_only;
 mod faults;
 mod fixtures;
+mod foreign;
 mod geometry;
 mod golden;
 mod hardening;

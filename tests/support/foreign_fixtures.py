@@ -1,0 +1,36 @@
+"""Writes originals in formats pixflow names but does not decode, each made by an independent
+encoder from PyPI: AVIF (Pillow's own libavif), HEIC (pillow-heif, libheif + x265), JPEG XL
+(pillow-jxl-plugin, libjxl), ICO (Pillow), and SVG (text). Prints {file: [width, height]} as JSON.
+
+usage: foreign_fixtures.py OUTDIR"""
+import json, os, sys
+
+from PIL import Image
+import pillow_heif
+import pillow_jxl  # noqa: F401 (registers the JPEG XL plugin)
+
+pillow_heif.register_heif_opener()
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rgb = Image.new('RGB', (64, 48))
+rgb.putdata([(x * 4, y * 5, (x + y) * 2) for y in range(48) for x in range(64)])
+rgba = rgb.convert('RGBA')
+rgba.putalpha(128)
+made = {}
+for name, img, kw in [
+    ('photo.avif', rgb, {}),
+    ('alpha.avif', rgba, {}),
+    ('photo.heic', rgb, {}),
+    ('alpha.heic', rgba, {}),
+    ('photo.jxl', rgb, {}),
+    ('icon.ico', rgb.resize((32, 32)), {'sizes': [(32, 32)]}),
+]:
+    img.save(os.path.join(out, name), **kw)
+    made[name] = list(Image.open(os.path.join(out, name)).size)
+with open(os.path.join(out, 'logo.svg'), 'w') as f:
+    f.write('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+            '<script>alert(1)</script><rect width="40" height="20" fill="red"/></svg>\n')
+made['logo.svg'] = None
+with open(os.path.join(out, 'noise.bin'), 'wb') as f:
+    f.write(bytes((i * 7919) % 251 for i in range(4096)))
+print(json.dumps(made))
