@@ -22,7 +22,7 @@ var GRAV = table('center: centre: c: north n:north south s:south east e:east wes
 var FMT = table('jpeg jpg:jpeg png webp avif gif auto json thumbhash auto-avif auto-webp');
 var QN = table('w width:w h height:h g gravity:g dpr q quality:q blur bg x y pg page:pg frame:pg preset:t s sig:s exp expires:exp');
 
-// AWS's image handler's forms, by their look (src/spec/image_handler.rs `looks_like`): a Thumbor
+// AWS's image handler's forms, by their look (src/spec/dialects/aws_handler.rs `looks_like`): a Thumbor
 // command first, or a base64 JSON object. They go to the origin unchanged; a key that looks like
 // one, or whose first folder looks like options, is written -/{key}.
 var HANDLER = /^\/((unsafe|(adaptive-|full-)?fit-in|trim|meta|smart|(filters|s3|trim):[^\/]*|-?\d+x-?\d*|-?x-?\d+|\d+x\d+:\d+x\d+)\/|ey[I-L][A-Za-z0-9+\/]*={0,2}$)/;
@@ -197,7 +197,7 @@ P.named = function (n, v, tok) {
   }
   no();
 };
-// imgix's crop= list (src/spec/imgix.rs): a focal point wins, then g_auto, then the compass.
+// imgix's crop= list (src/spec/dialects/imgix.rs): a focal point wins, then g_auto, then the compass.
 P.crop = function (tok, v) {
   var s = [1, 1], c = 0, a = 0, f = 0, fc = 0;
   v.split(',').forEach(function (w) {

@@ -4,10 +4,9 @@
 //! unique per variant: aliases resolved, defaults dropped, numbers normalised, tokens sorted.
 
 mod canonical;
+mod dialects;
 mod edge;
 mod hints;
-mod image_handler;
-pub mod imgix;
 mod key;
 pub mod limits;
 pub mod negotiate;
@@ -18,6 +17,7 @@ mod resolve;
 mod sign;
 mod values;
 
+pub use dialects::imgix;
 pub use edge::origin_form;
 pub use hints::Hints;
 pub use key::{validate_key, Key};

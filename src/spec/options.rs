@@ -1,7 +1,7 @@
 //! Stage two of the URL, one small function per option: a `name_value` token under its canonical
 //! name becomes a field of the [`TransformSpec`] being collected, or an error naming the token.
 
-use super::imgix::colour;
+use super::dialects::imgix::colour;
 use super::parse::{Accumulator, SpecError};
 use super::presets::Presets;
 use super::values::{centi, gravity, uint};

@@ -2,8 +2,7 @@
 //! collect every token in an `Accumulator` (one function per option in `options.rs`) into a
 //! [`TransformSpec`]. Unknown names and bad values are errors naming the token.
 
-use super::image_handler;
-use super::imgix;
+use super::dialects::{aws_handler, imgix};
 use super::key::{validate_key, Key};
 use super::values::centi;
 use super::{Gravity, Hinted, ResizeMode, Rgb, TransformSpec, DEFAULT_SHARPEN};
@@ -47,7 +46,7 @@ pub struct ParsedRequest {
     /// Query parameters no one defines (cache busters, tracking), as written (`v=2`): ignored
     /// here; the edge forwards them, so a cache buster still busts CloudFront's cache.
     pub ignored: Vec<String>,
-    /// Set when the URL is in one of AWS's image handler's forms (`image_handler.rs`).
+    /// Set when the URL is in one of AWS's image handler's forms (`dialects/aws_handler.rs`).
     pub handler: Option<HandlerRequest>,
 }
 
@@ -70,7 +69,7 @@ const PATH_NAMES: &[&str] = &[
 pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<ParsedRequest, SpecError> {
     let rest = path.strip_prefix('/').unwrap_or(path);
     match decode(rest) {
-        Ok(decoded) if !rest.starts_with("-/") && image_handler::recognise(&decoded) => {
+        Ok(decoded) if !rest.starts_with("-/") && aws_handler::recognise(&decoded) => {
             return parse_handler(&decoded, query, max_side);
         }
         _ => {}
@@ -108,16 +107,16 @@ pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<P
     Ok(ParsedRequest { key, spec, signature, ignored, handler: None })
 }
 
-/// A URL in one of AWS's image handler's forms (`image_handler.rs`).
+/// A URL in one of AWS's image handler's forms (`dialects/aws_handler.rs`).
 fn parse_handler(path: &str, query: Option<&str>, max_side: u32) -> Result<ParsedRequest, SpecError> {
     let mut pairs = Vec::new();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         pairs.push((decode_form(name)?, decode_form(value)?));
     }
-    let form = image_handler::parse(path, &pairs, max_side)?;
+    let form = aws_handler::parse(path, &pairs, max_side)?;
     let signature = pairs.iter().find(|(n, _)| n == "signature").map(|(_, v)| v.clone());
-    let signed = image_handler::signed_text(path, &pairs);
+    let signed = aws_handler::signed_text(path, &pairs);
     Ok(ParsedRequest {
         key: validate_key(&form.key)?,
         spec: form.spec,
@@ -166,7 +165,7 @@ pub fn parse_post(
 pub(super) fn misread(key: &str) -> bool {
     let options =
         |first: &str| !first.is_empty() && first.split(',').all(|t| PATH_NAMES.contains(&token_name(t)));
-    image_handler::looks_like(key)
+    aws_handler::looks_like(key)
         || key.split_once('/').is_some_and(|(first, _)| first == "-" || options(first))
 }
 

@@ -83,7 +83,7 @@ impl Signer {
 
 impl Signer {
     /// Checks the signature of AWS's image handler's forms: the lowercase hex HMAC-SHA256 of
-    /// `text` (`image_handler::signed_text`), compared in constant time.
+    /// `text` (`dialects::aws_handler::signed_text`), compared in constant time.
     pub fn verify_handler(&self, text: &str, given: Option<&str>) -> Result<(), SignError> {
         let given = given.ok_or(SignError::Missing)?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");

@@ -13,22 +13,22 @@
 //! set, the handler's own scheme signs these forms: `?signature=` is the hex HMAC-SHA256 of the
 //! path (and `?` with the other query parameters, sorted, when there are any).
 
-use super::parse::{parse_options, SpecError};
-use super::TransformSpec;
+use crate::spec::parse::{parse_options, SpecError};
+use crate::spec::TransformSpec;
 use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
 /// A request in one of the handler's forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct HandlerForm {
+pub(in crate::spec) struct HandlerForm {
     /// The key, still to be validated.
-    pub(super) key: String,
+    pub(in crate::spec) key: String,
     /// The options, as pixflow reads them.
-    pub(super) spec: TransformSpec,
+    pub(in crate::spec) spec: TransformSpec,
     /// The bucket the request names (JSON `bucket`, Thumbor `s3:BUCKET`), to be checked against
     /// the source.
-    pub(super) bucket: Option<String>,
+    pub(in crate::spec) bucket: Option<String>,
 }
 
 /// The handler's query parameters that edit the image (its `QueryParamMapper`): not read here.
@@ -36,12 +36,16 @@ const HANDLER_QUERY_EDITS: &[&str] =
     &["format", "fit", "width", "height", "rotate", "flip", "flop", "grayscale", "greyscale", "expires"];
 
 /// Whether a path (percent-decoded, without its leading `/`) is in one of the handler's forms.
-pub(super) fn recognise(path: &str) -> bool {
+pub(in crate::spec) fn recognise(path: &str) -> bool {
     json_request(path).is_some() || path.split_once('/').is_some_and(|(first, _)| thumbor_command(first))
 }
 
 /// The handler form of `path` (percent-decoded, without its leading `/`), with the query.
-pub(super) fn parse(path: &str, query: &[(String, String)], max_side: u32) -> Result<HandlerForm, SpecError> {
+pub(in crate::spec) fn parse(
+    path: &str,
+    query: &[(String, String)],
+    max_side: u32,
+) -> Result<HandlerForm, SpecError> {
     if let Some((name, _)) = query.iter().find(|(n, _)| HANDLER_QUERY_EDITS.contains(&n.as_str())) {
         return Err(SpecError::unsupported(
             name,
@@ -58,7 +62,7 @@ pub(super) fn parse(path: &str, query: &[(String, String)], max_side: u32) -> Re
 
 /// The text the handler's signature covers: the path, then `?` and the other parameters sorted
 /// by name (`name=value`), as `validateRequestSignature` builds it.
-pub(super) fn signed_text(path: &str, query: &[(String, String)]) -> String {
+pub(in crate::spec) fn signed_text(path: &str, query: &[(String, String)]) -> String {
     let mut rest: Vec<String> =
         query.iter().filter(|(n, _)| n != "signature").map(|(n, v)| format!("{n}={v}")).collect();
     rest.sort();
@@ -544,7 +548,7 @@ impl Edits {
 /// Whether a path (without its leading `/`) might be one of the handler's forms, by its look
 /// alone — the rule the CloudFront Function applies (its `HANDLER` pattern) to pass such a URL to
 /// the origin as it came, and that both apply to write a key that looks like one as `-/{key}`.
-pub(super) fn looks_like(path: &str) -> bool {
+pub(in crate::spec) fn looks_like(path: &str) -> bool {
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let some_digits = |s: &str| !s.is_empty() && digits(s);
     let size_like = |seg: &str| {

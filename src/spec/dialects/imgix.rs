@@ -6,9 +6,9 @@
 //! `exp` (imgix: exposure; here a signed URL's expiry — imgix's `expires` is read as that too).
 //! `tests/it/imgix.rs` checks this file against the list itself.
 
-use super::parse::{Accumulator, SpecError};
-use super::values::fixed;
-use super::{Format, Gravity, ResizeMode, Rgb};
+use crate::spec::parse::{Accumulator, SpecError};
+use crate::spec::values::fixed;
+use crate::spec::{Format, Gravity, ResizeMode, Rgb};
 
 /// imgix's parameters and aliases that pixflow does not implement: a 400 "not supported".
 pub const UNSUPPORTED: &[&str] = &[
@@ -322,7 +322,7 @@ const COLOUR: &str = "background must be a colour: RGB, ARGB, RRGGBB or AARRGGBB
 /// A colour as imgix writes one (`bg`): 3 (RGB), 4 (ARGB), 6 (RRGGBB) or 8 (AARRGGBB) hex digits,
 /// a leading `#` allowed, or a CSS colour name (`csscolorparser`'s table, the browsers' list).
 /// Backgrounds are opaque here, so an alpha other than `F`/`FF` is not supported.
-pub(super) fn colour(v: &str, token: &str) -> Result<Rgb, SpecError> {
+pub(in crate::spec) fn colour(v: &str, token: &str) -> Result<Rgb, SpecError> {
     let hex = v.strip_prefix('#').unwrap_or(v);
     if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         let d: Vec<u8> = hex.bytes().map(|b| (b as char).to_digit(16).unwrap_or(0) as u8).collect();
@@ -357,7 +357,7 @@ fn unit(v: &str) -> Option<u16> {
 
 impl Accumulator {
     /// `fit=`: imgix's modes (DESIGN §2's table), then pixflow's own names (`fit=lpad`).
-    pub(super) fn query_fit(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(in crate::spec) fn query_fit(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         let mode = match v {
             "crop" => ResizeMode::Fill,
             "fill" => ResizeMode::Pad,
@@ -377,7 +377,7 @@ impl Accumulator {
     /// gravity; `entropy`/`edges` are `g_auto`; `focalpoint` is the point `fp-x`,`fp-y`. When
     /// several are given, the focal point wins, then `g_auto`, then the compass. `faces` is not
     /// supported; next to another value it is skipped, as imgix falls back when it finds no face.
-    pub(super) fn query_crop(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(in crate::spec) fn query_crop(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         let why = "crop takes top, bottom, left, right, entropy, edges, focalpoint or faces, comma-separated";
         let (mut side, mut compass, mut auto, mut focal, mut faces) =
             ([1u8, 1u8], false, false, false, false);
@@ -422,7 +422,12 @@ impl Accumulator {
 
     /// `fp-x`, `fp-y` (axis 0, 1): the focal point of `crop=focalpoint`, imgix's default 0.5.
     /// Without `crop=focalpoint` they do nothing, as in imgix.
-    pub(super) fn focal_coordinate(&mut self, axis: usize, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(in crate::spec) fn focal_coordinate(
+        &mut self,
+        axis: usize,
+        v: &str,
+        token: &str,
+    ) -> Result<(), SpecError> {
         let n = unit(v).ok_or_else(|| SpecError::bad(token, "fp-x and fp-y are fractions 0 to 1"))?;
         self.once(["fp-x", "fp-y"][axis], token)?;
         self.fp[axis] = Some(n);
@@ -430,7 +435,7 @@ impl Accumulator {
     }
 
     /// `fp-z`: imgix's focal zoom; only its default, 1, is supported.
-    pub(super) fn focal_zoom(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(in crate::spec) fn focal_zoom(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         match fixed(v, 4) {
             Some(10_000) => self.once("fp-z", token),
             Some(_) => {
@@ -442,7 +447,7 @@ impl Accumulator {
 
     /// `auto=`, a comma list: `format` is `f_auto` unless `fm` names a format (imgix: `fm` wins);
     /// `compress` is accepted and leaves the quality at its default.
-    pub(super) fn query_auto(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(in crate::spec) fn query_auto(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         self.once("auto", token)?;
         for word in v.split(',') {
             match word {
@@ -461,7 +466,7 @@ impl Accumulator {
     }
 
     /// `rot=`: imgix takes any angle; right angles work, others are not supported.
-    pub(super) fn query_rot(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(in crate::spec) fn query_rot(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         match v {
             "0" => self.once("rot", token),
             "90" | "180" | "270" => self.rotate(v, token),
@@ -475,7 +480,7 @@ impl Accumulator {
 
     /// `fm=` (and `f=`, `format=`): imgix's formats pixflow writes, `pjpg` as a baseline JPEG and
     /// `png32` as PNG; the others are not supported.
-    pub(super) fn query_format(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
+    pub(in crate::spec) fn query_format(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         match v {
             "pjpg" => self.format("jpeg", token),
             "png32" => self.format("png", token),
@@ -488,7 +493,7 @@ impl Accumulator {
 
     /// What `finish` settles once every parameter is read: the focal point of `crop=focalpoint`
     /// and `auto=format` where no format is named.
-    pub(super) fn settle_imgix(&mut self) {
+    pub(in crate::spec) fn settle_imgix(&mut self) {
         if self.focal {
             let [x, y] = self.fp.map(|c| c.unwrap_or(5_000));
             self.spec.gravity =
@@ -502,6 +507,6 @@ impl Accumulator {
 
 /// Whether an imgix width or height is a fraction of the source's (`w=0.5`), which pixflow does
 /// not support.
-pub(super) fn relative_size(v: &str) -> bool {
+pub(in crate::spec) fn relative_size(v: &str) -> bool {
     v.contains('.') && fixed(v, 12).is_some_and(|n| n <= 1_000_000_000_000)
 }
