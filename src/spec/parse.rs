@@ -79,7 +79,7 @@ pub fn parse_request(path: &str, query: Option<&str>, max_side: u32) -> Result<P
         Some(("-", key)) => key,
         Some((first, key)) => {
             let segment = decode(first)?;
-            if !segment.is_empty() && segment.split(',').all(|t| PATH_NAMES.contains(&token_name(t))) {
+            if reads_as_options(&segment) {
                 for token in segment.split(',') {
                     acc.path_token(token, max_side)?;
                 }
@@ -163,10 +163,13 @@ pub fn parse_post(
 /// is written `/-/{key}` in the origin form (regression: `/-/w_200/a.jpg` once reached the origin
 /// as `/w_200/a.jpg`, options on `a.jpg`).
 pub(super) fn misread(key: &str) -> bool {
-    let options =
-        |first: &str| !first.is_empty() && first.split(',').all(|t| PATH_NAMES.contains(&token_name(t)));
     aws_handler::looks_like(key)
-        || key.split_once('/').is_some_and(|(first, _)| first == "-" || options(first))
+        || key.split_once('/').is_some_and(|(first, _)| first == "-" || reads_as_options(first))
+}
+
+/// Whether a (decoded) first path segment is read as options: every token's name is known.
+fn reads_as_options(segment: &str) -> bool {
+    !segment.is_empty() && segment.split(',').all(|t| PATH_NAMES.contains(&token_name(t)))
 }
 
 fn token_name(token: &str) -> &str {
