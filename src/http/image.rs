@@ -90,12 +90,18 @@ async fn original(
     let held = state.budget.reserve(meta.len, state.config.queue_wait).await?;
     let original = state.source.get(key, max).await?;
     // Every format pixflow names passes through, decoded or not; unknown bytes stay a 415.
-    let mime = match SourceFormat::sniff(&original.bytes) {
+    let mut bytes = original.bytes;
+    let mime = match SourceFormat::sniff(&bytes) {
+        // An SVGZ goes out inflated (within the source limit), as the SVG it is.
+        Ok(SourceFormat::Svg) if bytes.starts_with(&[0x1f, 0x8b]) => {
+            bytes = crate::transform::decode_svg::text(&bytes, max)?.into_owned().into();
+            SourceFormat::Svg.mime()
+        }
         Ok(format) => format.mime(),
-        Err(e) => crate::transform::identify::foreign(&original.bytes).map(|f| f.mime).ok_or(e)?,
+        Err(e) => crate::transform::identify::foreign(&bytes).map(|f| f.mime).ok_or(e)?,
     };
     let timing = format!("fetch;dur={}", ms(started.elapsed()));
-    Ok(response::image_held(original.bytes, held, mime, &caching, Some(&timing)))
+    Ok(response::image_held(bytes, held, mime, &caching, Some(&timing)))
 }
 
 async fn variant(

@@ -25,6 +25,9 @@ fn decode_ns(format: SourceFormat) -> (f64, f64) {
         SourceFormat::Jpeg => (2.0, 6.0),
         SourceFormat::Png | SourceFormat::Gif | SourceFormat::Webp => (25.0, 0.0),
         SourceFormat::Bmp | SourceFormat::Tiff => (12.0, 0.0),
+        // jxl-oxide on one thread; an SVG per pixel drawn (its element count is bounded apart).
+        SourceFormat::Jxl => (60.0, 0.0),
+        SourceFormat::Svg => (30.0, 0.0),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Decoding, with every limit checked from the header before pixels are touched. JPEGs go through
-//! libjpeg-turbo with DCT-domain downscaling; everything else through the `image` crate.
+//! libjpeg-turbo with DCT-domain downscaling, JPEG XL through jxl-oxide, SVG through resvg (drawn
+//! at the size the plan asks for); everything else through the `image` crate.
 
 use super::{Limits, TransformError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -20,6 +21,10 @@ pub enum SourceFormat {
     Bmp,
     /// TIFF.
     Tiff,
+    /// JPEG XL.
+    Jxl,
+    /// SVG, or SVGZ (gzip-compressed SVG).
+    Svg,
 }
 
 impl SourceFormat {
@@ -29,7 +34,13 @@ impl SourceFormat {
         if bytes.starts_with(b"II\x2B\0") || bytes.starts_with(b"MM\0\x2B") {
             return Ok(SourceFormat::Tiff);
         }
+        if super::decode_svg::sniff(bytes) {
+            return Ok(SourceFormat::Svg);
+        }
         if let Some(f) = super::identify::foreign(bytes) {
+            if f.name == "jxl" {
+                return Ok(SourceFormat::Jxl);
+            }
             return Err(TransformError::Unsupported(format!(
                 "{} originals are served untouched when asked for with no options, but not transformed yet",
                 f.name.to_uppercase()
@@ -56,9 +67,12 @@ impl SourceFormat {
             SourceFormat::Gif => "image/gif",
             SourceFormat::Bmp => "image/bmp",
             SourceFormat::Tiff => "image/tiff",
+            SourceFormat::Jxl => "image/jxl",
+            SourceFormat::Svg => super::identify::SVG_MIME,
         }
     }
 
+    /// The `image` crate's name for the format (JPEG XL and SVG have their own decoders).
     fn image_format(self) -> ImageFormat {
         match self {
             SourceFormat::Jpeg => ImageFormat::Jpeg,
@@ -66,7 +80,7 @@ impl SourceFormat {
             SourceFormat::Webp => ImageFormat::WebP,
             SourceFormat::Gif => ImageFormat::Gif,
             SourceFormat::Bmp => ImageFormat::Bmp,
-            SourceFormat::Tiff => ImageFormat::Tiff,
+            SourceFormat::Tiff | SourceFormat::Jxl | SourceFormat::Svg => ImageFormat::Tiff,
         }
     }
 }
@@ -89,6 +103,11 @@ pub struct Header {
     pub cmyk: bool,
     /// Whether the pixel layout has an alpha channel.
     pub alpha: bool,
+    /// Bits per sample, where the header states it (not for SVG).
+    pub bit_depth: Option<u8>,
+    /// A vector source's own size (SVG). `width` × `height` is then the size it is drawn at,
+    /// which the plan chooses (`super::planned`).
+    pub vector: Option<(u32, u32)>,
 }
 
 /// A decoded image and the factor it was shrunk by while decoding (1 unless DCT-scaled).
@@ -126,6 +145,8 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             icc,
             cmyk: matches!(h.colorspace, turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK),
             alpha: false,
+            bit_depth: Some(8),
+            vector: None,
         }
     } else if let Some(Err(e)) = turbo_header {
         // A header libjpeg-turbo refuses (an ICC marker after SOF, an APP14 cut short) may still
@@ -137,29 +158,93 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
         let (icc, exif) = jpeg_segments(bytes);
         let icc = icc.or_else(|| decoder.icc_profile().ok().flatten());
         let orientation = exif.map_or(1, exif_orientation);
-        Header { format, width, height, orientation, icc, cmyk: true, alpha: false }
+        Header {
+            format,
+            width,
+            height,
+            orientation,
+            icc,
+            cmyk: true,
+            alpha: false,
+            bit_depth: Some(8),
+            vector: None,
+        }
+    } else if format == SourceFormat::Jxl {
+        let s = super::decode_jxl::header(bytes)?;
+        let (width, height, alpha, icc) = (s.width, s.height, s.alpha, s.icc);
+        Header {
+            format,
+            width,
+            height,
+            orientation: 1,
+            icc,
+            cmyk: false,
+            alpha,
+            bit_depth: Some(s.bit_depth),
+            vector: None,
+        }
+    } else if format == SourceFormat::Svg {
+        let (width, height) = super::decode_svg::Svg::parse(bytes, limits)?.size();
+        let vector = Some((width, height));
+        Header {
+            format,
+            width,
+            height,
+            orientation: 1,
+            icc: None,
+            cmyk: false,
+            alpha: true,
+            bit_depth: None,
+            vector,
+        }
     } else {
         match image_decoder(bytes, format, limits) {
             Ok(mut decoder) => {
                 let (width, height) = decoder.dimensions();
                 let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
                 let icc = decoder.icc_profile().ok().flatten();
+                let colour = decoder.original_color_type();
                 let alpha = decoder.color_type().has_alpha();
-                Header { format, width, height, orientation, icc, cmyk: false, alpha }
+                let bit_depth =
+                    u8::try_from(colour.bits_per_pixel() / u16::from(colour.channel_count().max(1))).ok();
+                Header {
+                    format,
+                    width,
+                    height,
+                    orientation,
+                    icc,
+                    cmyk: false,
+                    alpha,
+                    bit_depth,
+                    vector: None,
+                }
             }
             // Layouts the image crate refuses and the tiff crate reads (palette, odd depths, Lab).
             Err(TransformError::Unsupported(_)) if format == SourceFormat::Tiff => {
                 let (width, height, alpha) = super::decode_tiff::header(bytes, max_alloc(limits))?;
-                Header { format, width, height, orientation: 1, icc: None, cmyk: false, alpha }
+                Header {
+                    format,
+                    width,
+                    height,
+                    orientation: 1,
+                    icc: None,
+                    cmyk: false,
+                    alpha,
+                    bit_depth: None,
+                    vector: None,
+                }
             }
             Err(e) => return Err(e),
         }
     };
-    check_pixels(&header, limits)?;
+    // A drawing's pixels are those it is drawn at, which the plan chooses within the limit.
+    if header.vector.is_none() {
+        check_pixels(&header, limits)?;
+    }
     Ok(header)
 }
 
-fn check_pixels(h: &Header, limits: &Limits) -> Result<(), TransformError> {
+pub(super) fn check_pixels(h: &Header, limits: &Limits) -> Result<(), TransformError> {
     if h.width == 0 || h.height == 0 {
         return Err(TransformError::Corrupt("the image has no pixels".into()));
     }
@@ -223,6 +308,10 @@ pub fn decode(
                     Err(e) => return Err(e),
                 },
             }
+        }
+        SourceFormat::Jxl => super::decode_jxl::decode(bytes, max_alloc(limits))?,
+        SourceFormat::Svg => {
+            super::decode_svg::Svg::parse(bytes, limits)?.render(header.width, header.height)?
         }
         f => decode_with_image(bytes, f, limits)?,
     };

@@ -13,9 +13,10 @@ pub fn output_format(requested: Option<Format>, source: SourceFormat, transparen
         Some(f) => f,
         None => match source {
             SourceFormat::Jpeg => Format::Jpeg,
-            SourceFormat::Png | SourceFormat::Gif => Format::Png,
+            // A drawing stays lossless (imgix and Cloudinary also answer an SVG with a PNG).
+            SourceFormat::Png | SourceFormat::Gif | SourceFormat::Svg => Format::Png,
             SourceFormat::Webp => Format::Webp,
-            SourceFormat::Bmp | SourceFormat::Tiff => legacy,
+            SourceFormat::Bmp | SourceFormat::Tiff | SourceFormat::Jxl => legacy,
         },
     }
 }

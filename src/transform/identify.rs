@@ -137,8 +137,12 @@ fn heif_size(bytes: &[u8]) -> Option<(u32, u32)> {
 /// Whether `bytes` begin like an SVG document: after a byte-order mark, white space, an XML
 /// declaration, comments, processing instructions and a doctype (its internal subset skipped
 /// unread), the root element is `svg` (or `prefix:svg`). Only the first 4 KB are looked at.
-fn svg(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
+/// How far into a file the SVG root element is looked for.
+pub(super) const SVG_SNIFF_BYTES: usize = 64 << 10;
+
+pub(super) fn svg(bytes: &[u8]) -> bool {
+    // Room for a prolog, comments and a doctype's internal subset before the root element.
+    let head = &bytes[..bytes.len().min(SVG_SNIFF_BYTES)];
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let mut rest = match std::str::from_utf8(head) {
         Ok(s) => s,

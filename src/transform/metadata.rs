@@ -48,11 +48,11 @@ pub struct NamedInfo {
 /// The original as stored.
 #[derive(Debug, serde::Serialize)]
 pub struct SourceInfo {
-    /// Stored width.
+    /// Stored width (an SVG's own size, in CSS pixels).
     pub width: u32,
     /// Stored height.
     pub height: u32,
-    /// `jpeg`, `png`, `webp`, `gif`, `bmp` or `tiff`.
+    /// `jpeg`, `png`, `webp`, `gif`, `bmp`, `tiff`, `jxl` or `svg`.
     pub format: &'static str,
     /// Always true: the options apply.
     pub transformable: bool,
@@ -62,6 +62,12 @@ pub struct SourceInfo {
     pub orientation: u8,
     /// Whether the pixel layout has an alpha channel.
     pub alpha: bool,
+    /// Bits per sample the header states (none for SVG).
+    #[serde(rename = "bitDepth", skip_serializing_if = "Option::is_none")]
+    pub bit_depth: Option<u8>,
+    /// Whether the source is a drawing, rendered at the output's size (SVG).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub vector: bool,
     /// Frames (animations); 1 for still images.
     pub frames: u32,
     /// An animation's duration as browsers play it (a delay of 10 ms or less counts as 100 ms).
@@ -105,6 +111,17 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
     let region = placed_region(bytes, &planned, spec, limits)?;
     let (header, _, plan, anim) = planned;
     let (width, height) = plan.output();
+    // A drawing is planned at the size it is drawn at; its own size and the region are stated
+    // in its own pixels.
+    let (source_w, source_h) = header.vector.unwrap_or((header.width, header.height));
+    let region = match header.vector {
+        Some((w, _)) if w != header.width => {
+            let k = f64::from(w) / f64::from(header.width);
+            let at = |v: u32| (f64::from(v) * k).round() as u32;
+            Rect { x: at(region.x), y: at(region.y), width: at(region.width), height: at(region.height) }
+        }
+        _ => region,
+    };
     // Padding makes an opaque canvas, so only the source's alpha decides JPEG or PNG.
     let still = format::output_format(None, header.format, header.alpha && plan.canvas.is_none());
     let kept = TransformSpec { format: None, ..spec.clone() };
@@ -112,13 +129,15 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
     let out_format = animated.map_or(still, |(_, f)| f);
     Ok(Metadata {
         source: Source::Read(SourceInfo {
-            width: header.width,
-            height: header.height,
+            width: source_w,
+            height: source_h,
             format: source_name(header.format),
             transformable: true,
             bytes: bytes.len(),
             orientation: header.orientation,
             alpha: header.alpha,
+            bit_depth: header.bit_depth,
+            vector: header.vector.is_some(),
             frames: anim.map_or(1, |a| a.frames),
             duration_ms: anim.map(|a| a.duration_ms),
             loop_count: anim.map(|a| a.loop_count),
@@ -141,6 +160,8 @@ fn source_name(f: SourceFormat) -> &'static str {
         SourceFormat::Gif => "gif",
         SourceFormat::Bmp => "bmp",
         SourceFormat::Tiff => "tiff",
+        SourceFormat::Jxl => "jxl",
+        SourceFormat::Svg => "svg",
     }
 }
 

@@ -9,6 +9,8 @@ mod color;
 pub mod cost;
 pub mod dc_only;
 pub mod decode;
+mod decode_jxl;
+pub mod decode_svg;
 mod decode_tiff;
 mod effects;
 mod encode;
@@ -35,7 +37,7 @@ pub use encode::default_quality;
 pub use format::{resolve_auto, AutoFormat};
 pub use geometry::GeometryError;
 
-use crate::spec::{Format, Quality, Rgb, TransformSpec};
+use crate::spec::{Format, Quality, ResizeMode, Rgb, TransformSpec};
 use std::time::Instant;
 use steps::Steps;
 
@@ -210,7 +212,7 @@ pub fn run(
     let quality = quality(spec, format);
     let lossless = transparent
         && spec.quality.is_none()
-        && matches!(source_format, SourceFormat::Png | SourceFormat::Gif);
+        && matches!(source_format, SourceFormat::Png | SourceFormat::Gif | SourceFormat::Svg);
     let encode_start = Instant::now();
     let bytes = encode::encode(&img, format, quality, lossless)?;
     let timings = Timings {
@@ -289,6 +291,44 @@ pub(super) fn planned(
     if let Some(page) = spec.page.filter(|&p| p > count) {
         return Err(GeometryError::NoSuchFrame(page, count).into());
     }
+    // A drawing loses nothing when drawn larger: the modes that refuse to enlarge a raster
+    // (`c_limit`, the default, `c_lfill`, `c_lpad`) act as their enlarging twins on it.
+    let vector_spec;
+    let spec = match (header.vector, spec.mode.unwrap_or(ResizeMode::Limit)) {
+        (Some(_), mode @ (ResizeMode::Limit | ResizeMode::LFill | ResizeMode::LPad)) => {
+            let mode = match mode {
+                ResizeMode::Limit => ResizeMode::Fit,
+                ResizeMode::LFill => ResizeMode::Fill,
+                _ => ResizeMode::Pad,
+            };
+            vector_spec = TransformSpec { mode: Some(mode), ..spec.clone() };
+            &vector_spec
+        }
+        _ => spec,
+    };
+    let (mut displayed, mut plan) = plan_on(&header, spec, limits)?;
+    let mut header = header;
+    if let Some(drawn) = vector_drawing(&header, &plan, limits) {
+        // A vector is drawn at the size its output needs, so it is never enlarged (or shrunk)
+        // from a raster; `rect_` is in the SVG's own pixels and scales with it.
+        let k = f64::from(drawn.0) / f64::from(header.width);
+        let rect = spec.rect.map(|r| r.map(|v| (f64::from(v) * k).round() as u32));
+        header = Header { width: drawn.0, height: drawn.1, ..header };
+        (displayed, plan) = plan_on(&header, &TransformSpec { rect, ..spec.clone() }, limits)?;
+    }
+    if header.vector.is_some() {
+        decode::check_pixels(&header, limits)?;
+    }
+    geometry::check_plan_limits(&plan, limits.max_output_pixels, limits.max_upscale)?;
+    Ok((header, displayed, plan, anim))
+}
+
+/// The displayed size and the plan of `spec` on a source of `header`'s size.
+fn plan_on(
+    header: &Header,
+    spec: &TransformSpec,
+    limits: &Limits,
+) -> Result<((u32, u32), geometry::Plan), TransformError> {
     let displayed = orient::displayed_size((header.width, header.height), header.orientation, spec);
     let plan = match spec.rect {
         None => geometry::plan(displayed, spec, limits.max_output_side)?,
@@ -305,8 +345,20 @@ pub(super) fn planned(
             geometry::within(plan, frame)
         }
     };
-    geometry::check_plan_limits(&plan, limits.max_output_pixels, limits.max_upscale)?;
-    Ok((header, displayed, plan, anim))
+    Ok((displayed, plan))
+}
+
+/// The size to draw a vector source at so that `plan`'s region comes out at the scaled size
+/// (within the source pixel limit), when that is not the size it was planned on.
+fn vector_drawing(header: &Header, plan: &geometry::Plan, limits: &Limits) -> Option<(u32, u32)> {
+    let (w, h) = header.vector.map(|(w, h)| (f64::from(w), f64::from(h)))?;
+    let k = f64::max(
+        f64::from(plan.scaled.0) / f64::from(plan.region.width),
+        f64::from(plan.scaled.1) / f64::from(plan.region.height),
+    );
+    let k = k.min((limits.max_source_pixels as f64 / (w * h)).sqrt());
+    let drawn = ((w * k).round().max(1.0) as u32, (h * k).round().max(1.0) as u32);
+    (drawn != (header.width, header.height)).then_some(drawn)
 }
 
 /// The JPEG DCT scale (eighths) and the PNG box factor the decode will use.

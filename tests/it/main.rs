@@ -19,12 +19,14 @@ mod hostile;
 mod http_semantics;
 mod image_handler;
 mod imgix;
+mod jxl;
 mod lambda;
 mod realworld;
 mod regression;
 mod s3;
 mod server_limits;
 mod smart;
+mod svg;
 mod uploads;
 mod vectors;
 
