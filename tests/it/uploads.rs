@@ -136,7 +136,7 @@ async fn f_json_describes_source_and_result_from_the_header() {
     assert_eq!(
         v,
         serde_json::json!({
-            "source": {"width": 40, "height": 80, "format": "jpeg", "transformable": true, "bytes": v["source"]["bytes"], "orientation": 6, "alpha": false, "frames": 1},
+            "source": {"width": 40, "height": 80, "format": "jpeg", "transformable": true, "bytes": v["source"]["bytes"], "orientation": 6, "alpha": false, "bitDepth": 8, "frames": 1},
             "output": {"width": 100, "height": 100, "format": "jpeg", "frames": 1,
                        "region": {"x": 20, "y": 0, "width": 40, "height": 40}}
         })
