@@ -110,6 +110,24 @@ pub struct Header {
     pub vector: Option<(u32, u32)>,
 }
 
+impl Header {
+    /// A header with nothing but its format, size and alpha: upright, no ICC profile, not CMYK,
+    /// no stated bit depth, not a vector.
+    fn plain(format: SourceFormat, width: u32, height: u32, alpha: bool) -> Header {
+        Header {
+            format,
+            width,
+            height,
+            orientation: 1,
+            icc: None,
+            cmyk: false,
+            alpha,
+            bit_depth: None,
+            vector: None,
+        }
+    }
+}
+
 /// A decoded image and the factor it was shrunk by while decoding (1 unless DCT-scaled).
 pub struct Decoded {
     /// 8-bit pixels: L8, La8, Rgb8 or Rgba8.
@@ -171,32 +189,14 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
         }
     } else if format == SourceFormat::Jxl {
         let s = super::decode_jxl::header(bytes)?;
-        let (width, height, alpha, icc) = (s.width, s.height, s.alpha, s.icc);
         Header {
-            format,
-            width,
-            height,
-            orientation: 1,
-            icc,
-            cmyk: false,
-            alpha,
+            icc: s.icc,
             bit_depth: Some(s.bit_depth),
-            vector: None,
+            ..Header::plain(format, s.width, s.height, s.alpha)
         }
     } else if format == SourceFormat::Svg {
         let (width, height) = super::decode_svg::Svg::parse(bytes, limits)?.size();
-        let vector = Some((width, height));
-        Header {
-            format,
-            width,
-            height,
-            orientation: 1,
-            icc: None,
-            cmyk: false,
-            alpha: true,
-            bit_depth: None,
-            vector,
-        }
+        Header { vector: Some((width, height)), ..Header::plain(format, width, height, true) }
     } else {
         match image_decoder(bytes, format, limits) {
             Ok(mut decoder) => {
@@ -222,17 +222,7 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             // Layouts the image crate refuses and the tiff crate reads (palette, odd depths, Lab).
             Err(TransformError::Unsupported(_)) if format == SourceFormat::Tiff => {
                 let (width, height, alpha) = super::decode_tiff::header(bytes, max_alloc(limits))?;
-                Header {
-                    format,
-                    width,
-                    height,
-                    orientation: 1,
-                    icc: None,
-                    cmyk: false,
-                    alpha,
-                    bit_depth: None,
-                    vector: None,
-                }
+                Header::plain(format, width, height, alpha)
             }
             Err(e) => return Err(e),
         }
