@@ -28,6 +28,8 @@ fn decode_ns(format: SourceFormat) -> (f64, f64) {
         // jxl-oxide on one thread; an SVG per pixel drawn (its element count is bounded apart).
         SourceFormat::Jxl => (60.0, 0.0),
         SourceFormat::Svg => (30.0, 0.0),
+        // rav1d on one thread, then YUV → RGB.
+        SourceFormat::Avif => (40.0, 0.0),
     }
 }
 

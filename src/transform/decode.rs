@@ -1,5 +1,6 @@
 //! Decoding, with every limit checked from the header before pixels are touched. JPEGs go through
-//! libjpeg-turbo with DCT-domain downscaling, JPEG XL through jxl-oxide, SVG through resvg (drawn
+//! libjpeg-turbo with DCT-domain downscaling, JPEG XL through jxl-oxide, AVIF through rav1d,
+//! SVG through resvg (drawn
 //! at the size the plan asks for); everything else through the `image` crate.
 
 use super::{Limits, TransformError};
@@ -23,6 +24,8 @@ pub enum SourceFormat {
     Tiff,
     /// JPEG XL.
     Jxl,
+    /// AVIF (still images: the primary item).
+    Avif,
     /// SVG, or SVGZ (gzip-compressed SVG).
     Svg,
 }
@@ -38,8 +41,10 @@ impl SourceFormat {
             return Ok(SourceFormat::Svg);
         }
         if let Some(f) = super::identify::foreign(bytes) {
-            if f.name == "jxl" {
-                return Ok(SourceFormat::Jxl);
+            match f.name {
+                "jxl" => return Ok(SourceFormat::Jxl),
+                "avif" => return Ok(SourceFormat::Avif),
+                _ => {}
             }
             return Err(TransformError::Unsupported(format!(
                 "{} originals are served untouched when asked for with no options, but not transformed yet",
@@ -68,11 +73,12 @@ impl SourceFormat {
             SourceFormat::Bmp => "image/bmp",
             SourceFormat::Tiff => "image/tiff",
             SourceFormat::Jxl => "image/jxl",
+            SourceFormat::Avif => "image/avif",
             SourceFormat::Svg => super::identify::SVG_MIME,
         }
     }
 
-    /// The `image` crate's name for the format (JPEG XL and SVG have their own decoders).
+    /// The `image` crate's name for the format (JPEG XL, AVIF and SVG have their own decoders).
     fn image_format(self) -> ImageFormat {
         match self {
             SourceFormat::Jpeg => ImageFormat::Jpeg,
@@ -80,7 +86,9 @@ impl SourceFormat {
             SourceFormat::Webp => ImageFormat::WebP,
             SourceFormat::Gif => ImageFormat::Gif,
             SourceFormat::Bmp => ImageFormat::Bmp,
-            SourceFormat::Tiff | SourceFormat::Jxl | SourceFormat::Svg => ImageFormat::Tiff,
+            SourceFormat::Tiff | SourceFormat::Jxl | SourceFormat::Avif | SourceFormat::Svg => {
+                ImageFormat::Tiff
+            }
         }
     }
 }
@@ -194,6 +202,14 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             bit_depth: Some(s.bit_depth),
             ..Header::plain(format, s.width, s.height, s.alpha)
         }
+    } else if format == SourceFormat::Avif {
+        let s = super::decode_avif::header(bytes)?;
+        Header {
+            orientation: s.orientation,
+            icc: s.icc,
+            bit_depth: Some(s.bit_depth),
+            ..Header::plain(format, s.width, s.height, s.alpha)
+        }
     } else if format == SourceFormat::Svg {
         let (width, height) = super::decode_svg::Svg::parse(bytes, limits)?.size();
         Header { vector: Some((width, height)), ..Header::plain(format, width, height, true) }
@@ -300,6 +316,7 @@ pub fn decode(
             }
         }
         SourceFormat::Jxl => super::decode_jxl::decode(bytes, max_alloc(limits))?,
+        SourceFormat::Avif => super::decode_avif::decode(bytes, limits.max_source_pixels)?,
         SourceFormat::Svg => {
             super::decode_svg::Svg::parse(bytes, limits)?.render(header.width, header.height)?
         }

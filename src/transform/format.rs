@@ -16,6 +16,8 @@ pub fn output_format(requested: Option<Format>, source: SourceFormat, transparen
             // A drawing stays lossless (imgix and Cloudinary also answer an SVG with a PNG).
             SourceFormat::Png | SourceFormat::Gif | SourceFormat::Svg => Format::Png,
             SourceFormat::Webp => Format::Webp,
+            // An AVIF stays AVIF, as a WebP stays WebP: the client that asked for it reads it.
+            SourceFormat::Avif => Format::Avif,
             SourceFormat::Bmp | SourceFormat::Tiff | SourceFormat::Jxl => legacy,
         },
     }

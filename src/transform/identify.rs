@@ -1,4 +1,4 @@
-//! Originals pixflow names but does not (yet) transform: AVIF, HEIC/HEIF, JPEG XL, SVG, ICO and
+//! Originals pixflow names, whether or not it transforms them: AVIF, HEIC/HEIF, JPEG XL, SVG, ICO and
 //! a few more, told by their first bytes (the `imagesize` crate's signatures and header readers;
 //! SVG by its root element). With no options they are served untouched with their own
 //! `Content-Type`; `f_json` names them and gives the size the header states; any other option is
@@ -54,84 +54,9 @@ pub fn stated_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((u32::try_from(size.width).ok()?, u32::try_from(size.height).ok()?))
 }
 
-/// The boxes in `data`: (type, body). A box that runs past the end ends the list.
-fn boxes(mut data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
-    std::iter::from_fn(move || {
-        let size = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as u64;
-        let kind: [u8; 4] = data.get(4..8)?.try_into().ok()?;
-        let (head, size) = match size {
-            0 => (8, data.len() as u64),
-            1 => (16, u64::from_be_bytes(data.get(8..16)?.try_into().ok()?)),
-            n => (8, n),
-        };
-        let size = usize::try_from(size).ok().filter(|&n| n >= head && n <= data.len())?;
-        let body = &data[head..size];
-        data = &data[size..];
-        Some((kind, body))
-    })
-}
-
-fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    boxes(data).find(|(k, _)| k == kind).map(|(_, b)| b)
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-/// The primary item's displayed size in a HEIF-family file (ISO/IEC 23008-12): `pitm` names the
-/// item, `ipma` its properties in `ipco`; `ispe` is the coded size, `clap` the clean aperture
-/// (a crop, kept as its whole-pixel width and height), `irot` a rotation in quarter turns.
+/// The primary item's displayed size in a HEIF-family file, read by the one HEIF reader.
 fn heif_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let meta = child(bytes, b"meta")?.get(4..)?;
-    let pitm = child(meta, b"pitm")?;
-    let primary = match pitm.first()? {
-        0 => u32::from(u16::from_be_bytes(pitm.get(4..6)?.try_into().ok()?)),
-        _ => be32(pitm, 4)?,
-    };
-    let iprp = child(meta, b"iprp")?;
-    let properties: Vec<([u8; 4], &[u8])> = boxes(child(iprp, b"ipco")?).collect();
-    let ipma = child(iprp, b"ipma")?;
-    let (version, flags) = (*ipma.first()?, *ipma.get(3)?);
-    let mut at = 8;
-    let mut associated = Vec::new();
-    for _ in 0..be32(ipma, 4)?.min(100_000) {
-        let item = if version < 1 {
-            let id = u32::from(u16::from_be_bytes(ipma.get(at..at + 2)?.try_into().ok()?));
-            at += 2;
-            id
-        } else {
-            at += 4;
-            be32(ipma, at - 4)?
-        };
-        let count = *ipma.get(at)?;
-        at += 1;
-        for _ in 0..count {
-            let index = if flags & 1 == 1 {
-                at += 2;
-                usize::from(u16::from_be_bytes(ipma.get(at - 2..at)?.try_into().ok()?) & 0x7fff)
-            } else {
-                at += 1;
-                usize::from(ipma.get(at - 1)? & 0x7f)
-            };
-            if item == primary && index > 0 {
-                associated.push(*properties.get(index - 1)?);
-            }
-        }
-    }
-    let ispe = associated.iter().find(|(k, _)| k == b"ispe")?.1;
-    let (mut w, mut h) = (be32(ispe, 4)?, be32(ispe, 8)?);
-    if let Some((_, clap)) = associated.iter().find(|(k, _)| k == b"clap") {
-        let ratio = |n: u32, d: u32| (d > 0).then(|| n / d);
-        w = ratio(be32(clap, 0)?, be32(clap, 4)?)?.min(w);
-        h = ratio(be32(clap, 8)?, be32(clap, 12)?)?.min(h);
-    }
-    if let Some((_, irot)) = associated.iter().find(|(k, _)| k == b"irot") {
-        if irot.first()? & 1 == 1 {
-            (w, h) = (h, w);
-        }
-    }
-    Some((w, h))
+    super::heif::Heif::parse(bytes).ok()?.shown_size()
 }
 
 /// Whether `bytes` begin like an SVG document: after a byte-order mark, white space, an XML

@@ -161,6 +161,7 @@ fn source_name(f: SourceFormat) -> &'static str {
         SourceFormat::Bmp => "bmp",
         SourceFormat::Tiff => "tiff",
         SourceFormat::Jxl => "jxl",
+        SourceFormat::Avif => "avif",
         SourceFormat::Svg => "svg",
     }
 }

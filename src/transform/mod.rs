@@ -4,11 +4,14 @@
 
 mod animate;
 mod attention;
+mod av1;
 mod canvas;
+mod cicp;
 mod color;
 pub mod cost;
 pub mod dc_only;
 pub mod decode;
+mod decode_avif;
 mod decode_jxl;
 pub mod decode_svg;
 mod decode_tiff;
@@ -20,6 +23,7 @@ pub mod frames;
 pub mod geometry;
 mod gif_blocks;
 mod gif_writer;
+mod heif;
 pub mod identify;
 mod jpeg_cut;
 pub mod metadata;

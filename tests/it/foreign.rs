@@ -2,8 +2,9 @@
 //! independent encoder from PyPI in the test set-up (`tests/support/foreign_fixtures.py`:
 //! Pillow's libavif, pillow-heif, pillow-jxl-plugin). With no options every one passes through
 //! untouched with its own Content-Type (SVG with DESIGN §2's sandboxing CSP). Those pixflow only
-//! names (AVIF, HEIC, ICO): `f_json` names them and gives the header's size, other options are a
-//! 415 naming the format. JPEG XL and SVG are decoded (`jxl.rs`, `svg.rs`). Unknown bytes stay 415.
+//! names (HEIC, ICO): `f_json` names them and gives the header's size, other options are a 415
+//! naming the format. AVIF, JPEG XL and SVG are decoded (`avif.rs`, `jxl.rs`, `svg.rs`). Unknown
+//! bytes stay 415.
 
 use crate::{get, state_over};
 use pixflow::config::Config;
@@ -34,8 +35,8 @@ pub(crate) fn made() -> (&'static std::path::Path, &'static serde_json::Value) {
 
 /// (file, format, Content-Type, decoded by pixflow).
 const FORMATS: &[(&str, &str, &str, bool)] = &[
-    ("photo.avif", "avif", "image/avif", false),
-    ("alpha.avif", "avif", "image/avif", false),
+    ("photo.avif", "avif", "image/avif", true),
+    ("alpha.avif", "avif", "image/avif", true),
     ("photo.heic", "heic", "image/heic", false),
     ("alpha.heic", "heic", "image/heic", false),
     ("photo.jxl", "jxl", "image/jxl", true),

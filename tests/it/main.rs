@@ -3,6 +3,7 @@
 
 mod animation;
 mod artifacts;
+mod avif;
 mod aws;
 mod cache;
 mod cli;

@@ -2,10 +2,14 @@
 independent encoder from PyPI: AVIF (Pillow's own libavif), HEIC (pillow-heif, libheif + x265),
 JPEG XL (pillow-jxl-plugin, libjxl), ICO (Pillow), and SVG (text). Each JPEG XL also gets
 `NAME.ref.png`, libjxl's own decode of it (through the plugin), for pixflow's decode to be checked
-against. Prints {file: [width, height]} as JSON.
+against. AVIF files in every layout pixflow must read (8/10/12 bit, 4:2:0/4:4:4/4:0:0, limited
+range, alpha, grid, irot/imir/clap, PQ/HLG/Display P3) come from avifenc, libavif's encoder from
+Debian's libavif-bin (scripts/setup installs it), each with `NAME.ref.png`, avifdec's 8-bit decode
+(libavif + dav1d), which does not apply irot/imir/clap: those are checked against the source
+picture turned by Pillow. Prints {file: [width, height]} as JSON.
 
 usage: foreign_fixtures.py OUTDIR"""
-import json, os, sys
+import json, os, subprocess, sys
 
 from PIL import Image
 import pillow_heif
@@ -55,4 +59,57 @@ with open(os.path.join(out, 'logo.svg'), 'w') as f:
 made['logo.svg'] = None
 with open(os.path.join(out, 'noise.bin'), 'wb') as f:
     f.write(bytes((i * 7919) % 251 for i in range(4096)))
+
+def avifenc(name, source, *args):
+    subprocess.run(['avifenc', '-s', '8', *args, source, os.path.join(out, name)], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(['avifdec', '-d', '8', os.path.join(out, name), os.path.join(out, name + '.ref.png')],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+# A quadrant picture (red top left) over a gradient tells where turns and crops put pixels.
+quad = Image.new('RGB', (64, 48))
+quad.putdata([(250, 20, 20) if x < 32 and y < 24 else ((x * 4) & 255, (y * 5) & 255, ((x + y) * 2) & 255)
+              for y in range(48) for x in range(64)])
+quad.save(os.path.join(out, 'quad.png'))
+quad_alpha = quad.convert('RGBA')
+quad_alpha.putalpha(Image.linear_gradient('L').resize((64, 48)))
+quad_alpha.save(os.path.join(out, 'quad_alpha.png'))
+# Without the photo's ICC profile: avifdec's reference is not colour-managed, pixflow's decode is.
+big = (Image.open(rocket).convert('RGB') if os.path.exists(rocket) else quad).resize((256, 192))
+big.info.pop('icc_profile', None)
+big.save(os.path.join(out, 'big.png'))
+src = os.path.join(out, 'quad.png')
+for name, source, args in [
+    ('yuv420.avif', src, ['-y', '420', '--min', '6', '--max', '10']),
+    ('limited.avif', src, ['-y', '420', '-r', 'limited', '--min', '6', '--max', '10']),
+    ('deep10.avif', src, ['-d', '10', '-y', '444', '--min', '6', '--max', '10']),
+    ('deep12.avif', src, ['-d', '12', '-y', '422', '--min', '6', '--max', '10']),
+    ('mono.avif', src, ['-y', '400', '--min', '6', '--max', '10']),
+    ('alpha10.avif', os.path.join(out, 'quad_alpha.png'), ['-d', '10', '--min', '6', '--max', '10']),
+    ('grid.avif', os.path.join(out, 'big.png'), ['-g', '2x2', '--min', '6', '--max', '10']),
+    ('lossless.avif', src, ['-l']),
+    ('irot1.avif', src, ['-l', '--irot', '1']),
+    ('irot3.avif', src, ['-l', '--irot', '3']),
+    ('imir1.avif', src, ['-l', '--imir', '1']),
+    ('irot1imir0.avif', src, ['-l', '--irot', '1', '--imir', '0']),
+    ('clap.avif', src, ['-l', '--crop', '4,2,48,36']),
+]:
+    avifenc(name, source, *args)
+    made[name] = list(Image.open(os.path.join(out, name + '.ref.png')).size)
+for name in ['photo.avif', 'alpha.avif']:  # Pillow's own libavif wrote these
+    subprocess.run(['avifdec', '-d', '8', os.path.join(out, name), os.path.join(out, name + '.ref.png')],
+                   check=True, stdout=subprocess.DEVNULL)
+# HDR and wide gamut: flat patches whose samples are read through the tagged transfer.
+patches = Image.new('RGB', (64, 16))
+patches.putdata([(148, 148, 148) if x < 16 else (191, 191, 191) if x < 32 else (0, 0, 0) if x < 48
+                 else (255, 0, 0) for y in range(16) for x in range(64)])
+patches.save(os.path.join(out, 'patches.png'))
+for name, cicp in [('pq.avif', '9/16/9'), ('hlg.avif', '9/18/9'), ('p3.avif', '12/13/1')]:
+    avifenc(name, os.path.join(out, 'patches.png'), '-l', '-d', '10', '--cicp', cicp)
+    made[name] = [64, 16]
+with open(os.path.join(out, 'yuv420.avif'), 'rb') as f:
+    whole = f.read()
+with open(os.path.join(out, 'truncated.avif'), 'wb') as f:
+    f.write(whole[:len(whole) - len(whole) // 3])
 print(json.dumps(made))

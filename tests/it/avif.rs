@@ -1,0 +1,212 @@
+//! AVIF originals (issue 15): made by avifenc (libavif 0.11 from Debian, its aom encoder) in
+//! `foreign_fixtures.py` — 8/10/12 bit, 4:2:0/4:2:2/4:4:4/4:0:0, limited range, alpha, a 2×2
+//! grid, lossless, irot/imir/clap, PQ/HLG/Display P3 — decoded by pixflow (rav1d and its own
+//! container reader) and checked against avifdec's decode (libavif + dav1d) of the same file.
+//! avifdec does not apply irot/imir/clap, so the turned and cropped files are checked against its
+//! decode turned and cropped here by the `image` crate.
+
+use crate::foreign::made;
+use crate::{get, state_over};
+use pixflow::config::Config;
+
+/// (file, the largest difference per 8-bit sample allowed from avifdec's decode, the largest mean).
+/// Lossless files must match exactly; lossy ones differ by chroma upsampling and rounding.
+const DECODED: &[(&str, u8, f64)] = &[
+    ("lossless.avif", 0, 0.0),
+    ("yuv420.avif", 4, 0.5),
+    ("limited.avif", 4, 0.5),
+    ("deep10.avif", 1, 0.05),
+    ("deep12.avif", 2, 0.05),
+    ("mono.avif", 0, 0.0),
+    ("alpha10.avif", 3, 0.5),
+    ("grid.avif", 2, 0.1),
+    ("photo.avif", 4, 0.5),
+    ("alpha.avif", 4, 0.5),
+];
+
+fn reference(dir: &std::path::Path, file: &str) -> image::RgbaImage {
+    image::open(dir.join(format!("{file}.ref.png"))).unwrap().to_rgba8()
+}
+
+fn differences(ours: &image::RgbaImage, theirs: &image::RgbaImage) -> (u8, f64) {
+    assert_eq!(ours.dimensions(), theirs.dimensions());
+    let diffs: Vec<u8> = ours.as_raw().iter().zip(theirs.as_raw()).map(|(a, b)| a.abs_diff(*b)).collect();
+    let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
+    (*diffs.iter().max().unwrap(), mean)
+}
+
+#[tokio::test]
+async fn every_avif_decodes_to_what_libavif_decodes() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    for (file, tolerance, mean_tolerance) in DECODED {
+        let got = get(&s, &format!("/f_png/{file}")).await;
+        assert_eq!(got.status, 200, "{file}: {}", String::from_utf8_lossy(&got.body));
+        let (worst, mean) = differences(&got.image().to_rgba8(), &reference(dir, file));
+        eprintln!("{file}: worst {worst}, mean {mean:.3}");
+        assert!(worst <= *tolerance, "{file}: a sample is {worst} away from libavif's decode");
+        assert!(mean <= *mean_tolerance, "{file}: samples are {mean:.3} away on average");
+    }
+}
+
+#[tokio::test]
+async fn irot_imir_and_clap_are_applied_as_browsers_show_them() {
+    let (dir, sizes) = made();
+    let s = state_over(dir, None, Config::default());
+    type Turn = fn(&image::RgbaImage) -> image::RgbaImage;
+    // (file, the EXIF orientation f_json states, the turn that shows it).
+    let cases: &[(&str, u8, Turn)] = &[
+        // irot turns anticlockwise: one quarter turn anticlockwise is 270° clockwise.
+        ("irot1.avif", 8, |i| image::imageops::rotate270(i)),
+        ("irot3.avif", 6, |i| image::imageops::rotate90(i)),
+        ("imir1.avif", 2, |i| image::imageops::flip_horizontal(i)),
+        // irot first, then imir 0 exchanges top and bottom.
+        ("irot1imir0.avif", 5, |i| image::imageops::flip_vertical(&image::imageops::rotate270(i))),
+        ("clap.avif", 1, |i| image::imageops::crop_imm(i, 4, 2, 48, 36).to_image()),
+    ];
+    for (file, orientation, turn) in cases {
+        assert!(sizes.get(*file).is_some(), "{file} was made");
+        let got = get(&s, &format!("/f_png/{file}")).await;
+        assert_eq!(got.status, 200, "{file}: {}", String::from_utf8_lossy(&got.body));
+        let expected = turn(&reference(dir, file));
+        let (worst, _) = differences(&got.image().to_rgba8(), &expected);
+        assert_eq!(worst, 0, "{file}: a lossless file turned as its properties say");
+        // f_json, as for a JPEG: the stored size (clap applied) and the orientation; the output
+        // is the picture as shown.
+        let json = get(&s, &format!("/f_json/{file}")).await.json();
+        assert_eq!(json["source"]["orientation"], *orientation, "{file}: {json}");
+        let stored = if *file == "clap.avif" { (48, 36) } else { (64, 48) };
+        assert_eq!(
+            (&json["source"]["width"], &json["source"]["height"]),
+            (&stored.0.into(), &stored.1.into())
+        );
+        assert_eq!(
+            (&json["output"]["width"], &json["output"]["height"]),
+            (&expected.width().into(), &expected.height().into()),
+            "{file}: {json}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn f_json_reads_the_avif_header() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    for (file, depth, alpha) in [
+        ("yuv420.avif", 8, false),
+        ("deep10.avif", 10, false),
+        ("deep12.avif", 12, false),
+        ("alpha10.avif", 10, true),
+        ("grid.avif", 8, false),
+    ] {
+        let json = get(&s, &format!("/w_32,f_json/{file}")).await.json();
+        let source = &json["source"];
+        assert_eq!(source["format"], "avif", "{file}");
+        assert_eq!(source["bitDepth"], depth, "{file}: {json}");
+        assert_eq!(source["alpha"], alpha, "{file}");
+    }
+}
+
+#[tokio::test]
+async fn an_avif_resizes_keeps_its_alpha_and_stays_avif() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    let got = get(&s, "/w_32,f_png/alpha10.avif").await;
+    assert_eq!(got.status, 200);
+    let img = got.image().to_rgba8();
+    assert_eq!(img.dimensions(), (32, 24));
+    // The source's alpha is a left-to-right… top-to-bottom gradient: opaque at the bottom.
+    assert!(img.get_pixel(16, 0)[3] < 40 && img.get_pixel(16, 23)[3] > 215, "alpha kept");
+    // With no f_, an AVIF stays AVIF.
+    let avif = get(&s, "/w_32/yuv420.avif").await;
+    assert_eq!(avif.header("content-type"), Some("image/avif"));
+}
+
+/// Mean of the 8-bit red, green and blue samples over columns `x0..x1`.
+fn patch(img: &image::RgbImage, x0: u32, x1: u32) -> [f64; 3] {
+    let mut sum = [0.0; 3];
+    let mut n = 0.0;
+    for y in 0..img.height() {
+        for x in x0..x1 {
+            for (s, v) in sum.iter_mut().zip(img.get_pixel(x, y).0) {
+                *s += f64::from(v);
+            }
+            n += 1.0;
+        }
+    }
+    sum.map(|s| s / n)
+}
+
+#[tokio::test]
+async fn hdr_and_wide_gamut_avif_come_out_in_srgb_neither_washed_out_nor_dark() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    // Patches: PQ/HLG signal 0.58 (PQ's 203 cd/m² reference white), 0.75 (HLG's), black, red.
+    let pq = get(&s, "/f_png/pq.avif").await.image().to_rgb8();
+    let white = patch(&pq, 2, 14);
+    eprintln!(
+        "pq: reference white {white:?}, hlg level {:?}, black {:?}",
+        patch(&pq, 18, 30),
+        patch(&pq, 34, 46)
+    );
+    // Shown as if sRGB, the PQ reference white would be 148 (grey, washed out); tone-mapped, it
+    // is near white.
+    assert!(white.iter().all(|&v| (225.0..=252.0).contains(&v)), "PQ reference white: {white:?}");
+    assert!(patch(&pq, 34, 46).iter().all(|&v| v < 4.0), "PQ black stays black");
+    let hlg = get(&s, "/f_png/hlg.avif").await.image().to_rgb8();
+    let white = patch(&hlg, 18, 30);
+    eprintln!("hlg: reference white {white:?}, 0.58 {:?}", patch(&hlg, 2, 14));
+    assert!(white.iter().all(|&v| (225.0..=252.0).contains(&v)), "HLG reference white: {white:?}");
+    assert!(patch(&hlg, 2, 14)[0] < white[0], "lower HLG levels stay darker");
+    // Display P3's red is outside sRGB: it comes out as sRGB's reddest red.
+    let p3 = get(&s, "/f_png/p3.avif").await.image().to_rgb8();
+    let red = patch(&p3, 50, 62);
+    assert!(red[0] > 248.0 && red[1] < 8.0 && red[2] < 8.0, "P3 red: {red:?}");
+    // Its grey patch (148, an SDR transfer) is untouched by the primaries conversion.
+    let grey = patch(&p3, 2, 14);
+    assert!(grey.iter().all(|&v| (v - 148.0).abs() < 3.0), "P3 grey: {grey:?}");
+}
+
+#[tokio::test]
+async fn a_broken_avif_is_a_422_and_never_a_500() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    let got = get(&s, "/w_32/truncated.avif").await;
+    assert_eq!(got.status, 422, "{}", String::from_utf8_lossy(&got.body));
+    // Every cut and every flipped byte of a real file: a picture, a 422, or a 413 when a flipped
+    // byte makes the header claim more pixels than the limit; never a 500.
+    let whole = std::fs::read(dir.join("yuv420.avif")).unwrap();
+    let broken = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for at in (0..whole.len()).step_by(7) {
+        let mut flipped = whole.clone();
+        flipped[at] ^= 0xA5;
+        let name = format!("flip{at}.avif");
+        std::fs::write(broken.path().join(&name), flipped).unwrap();
+        names.push(name);
+        let name = format!("cut{at}.avif");
+        std::fs::write(broken.path().join(&name), &whole[..at]).unwrap();
+        names.push(name);
+    }
+    let s = state_over(broken.path(), None, Config::default());
+    for name in names {
+        let got = get(&s, &format!("/w_32,f_png/{name}")).await;
+        assert!(
+            [200, 413, 415, 422].contains(&got.status.as_u16()),
+            "{name}: {} {}",
+            got.status,
+            String::from_utf8_lossy(&got.body)
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_pixel_limit_holds_before_an_avif_is_decoded() {
+    let (dir, _) = made();
+    let mut config = Config::default();
+    config.limits.max_source_pixels = 256 * 100;
+    let s = state_over(dir, None, config);
+    // The grid's canvas (256×192) is over the limit; each of its tiles (128×96) is not.
+    let got = get(&s, "/w_32/grid.avif").await;
+    assert_eq!(got.status, 413, "{}", String::from_utf8_lossy(&got.body));
+}
