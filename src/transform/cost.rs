@@ -97,7 +97,13 @@ fn parts(
         + colour_ns
         + out_px * encode_ns;
     // Decoders other than libjpeg-turbo may hold 16-bit samples and a second copy while narrowing.
-    let decoded_bytes = decoded_px * if header.format == SourceFormat::Jpeg { channels } else { 16.0 };
+    // jxl-oxide holds 32-bit float channels and a render beside them (decode_jxl::alloc_budget).
+    let per_pixel = match header.format {
+        SourceFormat::Jpeg => channels,
+        SourceFormat::Jxl => 32.0,
+        _ => 16.0,
+    };
+    let decoded_bytes = decoded_px * per_pixel;
     // The scaled image, one effect's output beside it, the padded canvas, and the encoder's state.
     let working = scaled_px * channels * 2.0 + out_px * (channels + encode_bytes);
     let memory = source_bytes as f64 + decoded_bytes + working + f64::from(8u32 << 20);

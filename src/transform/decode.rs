@@ -315,7 +315,7 @@ pub fn decode(
                 },
             }
         }
-        SourceFormat::Jxl => super::decode_jxl::decode(bytes, max_alloc(limits))?,
+        SourceFormat::Jxl => super::decode_jxl::decode(bytes, super::decode_jxl::alloc_budget(&header))?,
         SourceFormat::Avif => super::decode_avif::decode(bytes, limits.max_source_pixels)?,
         SourceFormat::Svg => {
             super::decode_svg::Svg::parse(bytes, limits)?.render(header.width, header.height)?

@@ -67,6 +67,15 @@ fn smoke_folder() -> tempfile::TempDir {
     let progressive =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/progressive/h2v1-restarts.jpg");
     std::fs::copy(progressive, d.path().join("progressive.jpg")).unwrap();
+    // A 10-bit AVIF original from libavif (avifenc, scripts/setup): rav1d's assembly decodes it on
+    // x86_64, its Rust code on arm64; both must give the same picture.
+    let made = std::process::Command::new("avifenc")
+        .args(["-s", "8", "-d", "10"])
+        .arg(fixtures::dir().join("big.jpg"))
+        .arg(d.path().join("big.avif"))
+        .output()
+        .expect("avifenc (scripts/setup installs libavif-bin)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let mut seed = 0x2545_f491_u32;
     let noise = image::RgbImage::from_fn(1800, 1400, |_, _| {
         seed ^= seed << 13;
@@ -90,6 +99,7 @@ fn smoke(r: &Emulator) -> Vec<(String, Answer)> {
         ("/w_200,f_auto/big.jpg", CHROME),
         ("/w_50,f_png/alpha.png", ""),
         ("/w_26/progressive.jpg", ""),
+        ("/w_200,f_png/big.avif", ""),
         ("/w_100/missing.jpg", ""),
         ("/w_50/cut-header.jpg", ""),
         ("/w_1800,f_png/noise.png", ""),

@@ -106,3 +106,22 @@ async fn a_truncated_jxl_is_a_422() {
     let got = get(&s, "/w_32/truncated.jxl").await;
     assert_eq!(got.status, 422, "{}", String::from_utf8_lossy(&got.body));
 }
+
+/// Bug: a 20 MP JPEG XL photo, well inside the 50 MP pixel limit, was a 422 "failed to allocate":
+/// jxl-oxide's allocations were capped at 8 bytes per pixel of the limit, as for the other
+/// decoders, and it holds 32-bit float channels and a render beside them. With the pixel limit at
+/// this 6 MP file's own size, the old cap (8 × 6 M + 64 MiB) was short; the cap is now from the
+/// image's own size (and the memory estimate counts the same 32 bytes per pixel).
+#[tokio::test]
+async fn a_large_jxl_within_the_pixel_limit_decodes() {
+    let (dir, _) = made();
+    let mut config = Config::default();
+    config.limits.max_source_pixels = 3000 * 2000;
+    let s = state_over(dir, None, config);
+    let got = get(&s, "/w_300,f_png/large.jxl").await;
+    assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
+    let img = got.image().to_luma8();
+    assert_eq!(img.dimensions(), (300, 200));
+    // The gradient runs top (black) to bottom (white).
+    assert!(img.get_pixel(150, 2)[0] < 16 && img.get_pixel(150, 197)[0] > 239);
+}
