@@ -162,12 +162,12 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
         _ => None,
     };
     let header = if let Some(Ok(h)) = turbo_header {
-        let (icc, exif) = jpeg_segments(bytes);
+        let (icc, exif) = super::jpeg_meta::segments(bytes);
         Header {
             format,
             width: h.width as u32,
             height: h.height as u32,
-            orientation: exif.map_or(1, exif_orientation),
+            orientation: exif.map_or(1, super::jpeg_meta::exif_orientation),
             icc,
             cmyk: matches!(h.colorspace, turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK),
             alpha: false,
@@ -181,9 +181,9 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
         let mut decoder = image_decoder(bytes, format, limits)
             .map_err(|_| TransformError::Corrupt(format!("JPEG header: {e}")))?;
         let (width, height) = decoder.dimensions();
-        let (icc, exif) = jpeg_segments(bytes);
+        let (icc, exif) = super::jpeg_meta::segments(bytes);
         let icc = icc.or_else(|| decoder.icc_profile().ok().flatten());
-        let orientation = exif.map_or(1, exif_orientation);
+        let orientation = exif.map_or(1, super::jpeg_meta::exif_orientation);
         Header {
             format,
             width,
@@ -447,54 +447,4 @@ fn orientation_number(o: image::metadata::Orientation) -> u8 {
         Rotate270FlipH => 7,
         Rotate270 => 8,
     }
-}
-
-/// The EXIF orientation tag of a raw TIFF-structured EXIF block, 1 when absent or odd.
-fn exif_orientation(tiff: &[u8]) -> u8 {
-    let Ok(exif) = exif::Reader::new().read_raw(tiff.to_vec()) else {
-        return 1;
-    };
-    // Some writers store the tag as SLONG or SSHORT instead of SHORT; browsers honour it anyway.
-    let value = |f: &exif::Field| match &f.value {
-        exif::Value::SLong(v) => v.first().map(|&n| i64::from(n)),
-        exif::Value::SShort(v) => v.first().map(|&n| i64::from(n)),
-        other => other.get_uint(0).map(i64::from),
-    };
-    exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
-        .and_then(value)
-        .filter(|v| (1..=8).contains(v))
-        .map_or(1, |v| v as u8)
-}
-
-/// The ICC profile (APP2 chunks, reassembled) and the EXIF block (APP1) of a JPEG.
-fn jpeg_segments(bytes: &[u8]) -> (Option<Vec<u8>>, Option<&[u8]>) {
-    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
-    let mut exif = None;
-    let mut i = 2;
-    while i + 4 <= bytes.len() && bytes[i] == 0xFF {
-        let marker = bytes[i + 1];
-        if marker == 0xD8 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 || marker == 0xFF {
-            i += if marker == 0xFF { 1 } else { 2 };
-            continue;
-        }
-        if marker == 0xDA || marker == 0xD9 {
-            break; // start of scan: no more metadata segments
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        let Some(body) = bytes.get(i + 4..i + 2 + len).filter(|_| len >= 2) else {
-            break;
-        };
-        match marker {
-            0xE1 if body.starts_with(b"Exif\0\0") && exif.is_none() => exif = Some(&body[6..]),
-            0xE2 if body.starts_with(b"ICC_PROFILE\0") && body.len() > 14 => {
-                icc_chunks.push((body[12], &body[14..]))
-            }
-            _ => {}
-        }
-        i += 2 + len;
-    }
-    icc_chunks.sort_by_key(|(seq, _)| *seq);
-    let icc =
-        (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|(_, c)| c.iter().copied()).collect());
-    (icc, exif)
 }

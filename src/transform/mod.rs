@@ -26,6 +26,7 @@ mod gif_writer;
 mod heif;
 pub mod identify;
 mod jpeg_cut;
+mod jpeg_meta;
 pub mod metadata;
 mod orient;
 mod placeholder;
