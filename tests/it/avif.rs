@@ -210,3 +210,25 @@ async fn the_pixel_limit_holds_before_an_avif_is_decoded() {
     let got = get(&s, "/w_32/grid.avif").await;
     assert_eq!(got.status, 413, "{}", String::from_utf8_lossy(&got.body));
 }
+
+#[tokio::test]
+async fn an_avif_icc_profile_is_converted_like_a_pngs() {
+    let (dir, sizes) = made();
+    if sizes.get("icc.avif").is_none() {
+        eprintln!("icc.avif: not made here (the shared corpus is absent): skipped");
+        return;
+    }
+    let s = state_over(dir, None, Config::default());
+    // The same lossless samples tagged Adobe RGB (1998), once in an AVIF's colr box and once in a
+    // PNG's iCCP chunk: pixflow's ICC step gives the same sRGB picture for both…
+    let avif = get(&s, "/f_png/icc.avif").await.image().to_rgba8();
+    let png = get(&s, "/f_png/icc.png").await.image().to_rgba8();
+    let (worst, mean) = differences(&avif, &png);
+    assert!(worst <= 1 && mean < 0.05, "AVIF vs PNG with the same profile: worst {worst}, mean {mean:.3}");
+    // …which is not the unconverted samples (avifdec does not convert).
+    let (_, unconverted) = differences(&avif, &reference(dir, "icc.avif"));
+    eprintln!(
+        "icc.avif: vs the PNG worst {worst}, mean {mean:.3}; {unconverted:.2} levels from the raw samples"
+    );
+    assert!(unconverted > 1.0, "the profile was applied: {unconverted:.3} levels from the raw samples");
+}

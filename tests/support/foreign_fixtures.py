@@ -81,8 +81,13 @@ quad_alpha.putalpha(Image.linear_gradient('L').resize((64, 48)))
 quad_alpha.save(os.path.join(out, 'quad_alpha.png'))
 # Without the photo's ICC profile: avifdec's reference is not colour-managed, pixflow's decode is.
 big = (Image.open(rocket).convert('RGB') if os.path.exists(rocket) else quad).resize((256, 192))
-big.info.pop('icc_profile', None)
+icc = big.info.pop('icc_profile', None)
 big.save(os.path.join(out, 'big.png'))
+# The same photo keeping its ICC profile (Adobe RGB 1998), losslessly as AVIF (colr prof) and PNG.
+if icc:
+    big.save(os.path.join(out, 'icc.png'), icc_profile=icc)
+    avifenc('icc.avif', os.path.join(out, 'icc.png'), '-l')
+    made['icc.avif'] = [256, 192]
 src = os.path.join(out, 'quad.png')
 for name, source, args in [
     ('yuv420.avif', src, ['-y', '420', '--min', '6', '--max', '10']),
