@@ -119,6 +119,12 @@ pub struct Header {
 }
 
 impl Header {
+    /// Drawn pixels per pixel of a vector source's own size (1 for a raster): what `rect_` (given
+    /// in the SVG's own pixels) is scaled by to the drawing, and `f_json`'s region back by.
+    pub fn drawing_scale(&self) -> f64 {
+        self.vector.map_or(1.0, |(w, _)| f64::from(self.width) / f64::from(w))
+    }
+
     /// A header with nothing but its format, size and alpha: upright, no ICC profile, not CMYK,
     /// no stated bit depth, not a vector.
     fn plain(format: SourceFormat, width: u32, height: u32, alpha: bool) -> Header {

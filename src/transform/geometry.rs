@@ -19,6 +19,14 @@ pub struct Rect {
     pub height: u32,
 }
 
+impl Rect {
+    /// Every edge and side multiplied by `k`, rounded.
+    pub fn scaled(self, k: f64) -> Rect {
+        let at = |v: u32| (f64::from(v) * k).round() as u32;
+        Rect { x: at(self.x), y: at(self.y), width: at(self.width), height: at(self.height) }
+    }
+}
+
 /// A padded canvas and where the scaled image sits on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Canvas {

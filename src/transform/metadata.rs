@@ -114,12 +114,8 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
     // A drawing is planned at the size it is drawn at; its own size and the region are stated
     // in its own pixels.
     let (source_w, source_h) = header.vector.unwrap_or((header.width, header.height));
-    let region = match header.vector {
-        Some((w, _)) if w != header.width => {
-            let k = f64::from(w) / f64::from(header.width);
-            let at = |v: u32| (f64::from(v) * k).round() as u32;
-            Rect { x: at(region.x), y: at(region.y), width: at(region.width), height: at(region.height) }
-        }
+    let region = match header.drawing_scale() {
+        k if k != 1.0 => region.scaled(1.0 / k),
         _ => region,
     };
     // Padding makes an opaque canvas, so only the source's alpha decides JPEG or PNG.

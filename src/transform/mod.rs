@@ -316,9 +316,9 @@ pub(super) fn planned(
     if let Some(drawn) = vector_drawing(&header, &plan, limits) {
         // A vector is drawn at the size its output needs, so it is never enlarged (or shrunk)
         // from a raster; `rect_` is in the SVG's own pixels and scales with it.
-        let k = f64::from(drawn.0) / f64::from(header.width);
-        let rect = spec.rect.map(|r| r.map(|v| (f64::from(v) * k).round() as u32));
         header = Header { width: drawn.0, height: drawn.1, ..header };
+        let k = header.drawing_scale();
+        let rect = spec.rect.map(|r| r.map(|v| (f64::from(v) * k).round() as u32));
         (displayed, plan) = plan_on(&header, &TransformSpec { rect, ..spec.clone() }, limits)?;
     }
     if header.vector.is_some() {
