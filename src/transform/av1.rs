@@ -81,6 +81,21 @@ impl Drop for OwnedPicture {
     }
 }
 
+/// Owns the input buffer and releases what of it the decoder did not take, on every path.
+struct OwnedData(Dav1dData);
+
+impl Drop for OwnedData {
+    fn drop(&mut self) {
+        // SAFETY: the data was made by dav1d_data_create (or is still the empty default, which
+        // unref accepts); the decoder has released what it consumed.
+        unsafe { dav1d::dav1d_data_unref(Some(NonNull::from(&mut self.0))) };
+    }
+}
+
+/// dav1d's errors are negated errno values (Linux, the targets pixflow builds for).
+const EAGAIN: i32 = 11;
+const ENOMEM: i32 = 12;
+
 /// Decodes the AV1 OBUs of one still image, refusing frames over `max_pixels`.
 pub(super) fn decode(obus: &[u8], max_pixels: u64) -> Result<Picture, TransformError> {
     if obus.is_empty() {
@@ -106,11 +121,11 @@ pub(super) fn decode(obus: &[u8], max_pixels: u64) -> Result<Picture, TransformE
     if opened.0 != 0 || context.0.is_none() {
         return Err(TransformError::Internal(format!("the AV1 decoder did not open ({})", opened.0)));
     }
-    let mut data = Dav1dData::default();
+    let mut data = OwnedData(Dav1dData::default());
     // SAFETY: data_create allocates `obus.len()` bytes owned by `data` and returns their address
     // (null on failure), which is written before the data is sent.
     unsafe {
-        let buffer = dav1d::dav1d_data_create(Some(NonNull::from(&mut data)), obus.len());
+        let buffer = dav1d::dav1d_data_create(Some(NonNull::from(&mut data.0)), obus.len());
         if buffer.is_null() {
             return Err(TransformError::OverLimit("the AV1 data could not be buffered".into()));
         }
@@ -124,26 +139,18 @@ pub(super) fn decode(obus: &[u8], max_pixels: u64) -> Result<Picture, TransformE
     for _ in 0..64 {
         if !sent {
             // SAFETY: the context is open and `data` is a live Dav1dData the decoder consumes.
-            let r = unsafe { dav1d::dav1d_send_data(context.0, Some(NonNull::from(&mut data))) };
+            let r = unsafe { dav1d::dav1d_send_data(context.0, Some(NonNull::from(&mut data.0))) };
             match r.0 {
-                0 => sent = data.sz == 0,
-                e if e == -libc_eagain() => {}
-                e => {
-                    // SAFETY: `data` is still owned here and released once.
-                    unsafe { dav1d::dav1d_data_unref(Some(NonNull::from(&mut data))) };
-                    return Err(decode_error(e));
-                }
+                0 => sent = data.0.sz == 0,
+                e if e == -EAGAIN => {}
+                e => return Err(decode_error(e)),
             }
         }
         // SAFETY: the context is open; the picture is ours to fill.
         let r = unsafe { dav1d::dav1d_get_picture(context.0, Some(NonNull::from(&mut picture.0))) };
         match r.0 {
-            0 => {
-                // SAFETY: releasing whatever of the input the decoder did not take.
-                unsafe { dav1d::dav1d_data_unref(Some(NonNull::from(&mut data))) };
-                return copy_out(&picture.0);
-            }
-            e if e == -libc_eagain() => {
+            0 => return copy_out(&picture.0),
+            e if e == -EAGAIN => {
                 if sent {
                     // With frame contexts the picture comes out when the decoder is drained,
                     // which the second ask after the data ends does; more asks find nothing.
@@ -153,20 +160,10 @@ pub(super) fn decode(obus: &[u8], max_pixels: u64) -> Result<Picture, TransformE
                     }
                 }
             }
-            e => {
-                // SAFETY: as above.
-                unsafe { dav1d::dav1d_data_unref(Some(NonNull::from(&mut data))) };
-                return Err(decode_error(e));
-            }
+            e => return Err(decode_error(e)),
         }
     }
-    // SAFETY: as above.
-    unsafe { dav1d::dav1d_data_unref(Some(NonNull::from(&mut data))) };
     Err(corrupt("the AV1 data holds no complete frame"))
-}
-
-fn libc_eagain() -> i32 {
-    11 // EAGAIN on Linux (x86_64 and aarch64), the targets pixflow builds for.
 }
 
 fn copy_out(p: &Dav1dPicture) -> Result<Picture, TransformError> {
@@ -226,7 +223,7 @@ fn copy_out(p: &Dav1dPicture) -> Result<Picture, TransformError> {
 
 fn decode_error(code: i32) -> TransformError {
     match -code {
-        12 => TransformError::OverLimit("the AV1 frame is over the pixel limit".into()),
+        ENOMEM => TransformError::OverLimit("the AV1 frame is over the pixel limit".into()),
         _ => corrupt(&format!("the AV1 decoder refused the data (error {})", -code)),
     }
 }
