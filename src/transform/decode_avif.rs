@@ -51,30 +51,14 @@ impl<'a> Primary<'a> {
         let heif = Heif::parse(bytes)?;
         let id = heif.primary();
         let kind = heif.kind(id).ok_or_else(|| corrupt("the primary item is missing"))?;
-        let coded = match &kind {
-            b"av01" => heif
-                .find(id, |p| match p {
-                    Property::Size(w, h) => Some((*w, *h)),
-                    _ => None,
-                })
-                .ok_or_else(|| corrupt("the primary image has no ispe (size)"))?,
-            b"grid" => {
-                let (grid, _) = heif.grid(id)?;
-                (grid.width, grid.height)
-            }
-            other => {
-                return Err(TransformError::Unsupported(format!(
-                    "AVIF primary items of type {:?} are not decoded",
-                    String::from_utf8_lossy(other)
-                )))
-            }
-        };
-        let crop = heif
-            .find(id, |p| match p {
-                Property::CleanAperture(c) => Some(*c),
-                _ => None,
-            })
-            .and_then(|c| c.rect(coded.0, coded.1));
+        if &kind != b"av01" && &kind != b"grid" {
+            return Err(TransformError::Unsupported(format!(
+                "AVIF primary items of type {:?} are not decoded",
+                String::from_utf8_lossy(&kind)
+            )));
+        }
+        let coded = heif.coded_size(id)?;
+        let crop = heif.clean_aperture(id, coded);
         Ok(Primary { heif, id, coded, crop })
     }
 
@@ -99,14 +83,6 @@ impl<'a> Primary<'a> {
 pub(super) fn header(bytes: &[u8]) -> Result<Stated, TransformError> {
     let p = Primary::read(bytes)?;
     let (width, height) = p.crop.map_or(p.coded, |(_, _, w, h)| (w, h));
-    let rotation = p.heif.find(p.id, |q| match q {
-        Property::Rotation(r) => Some(*r),
-        _ => None,
-    });
-    let mirror = p.heif.find(p.id, |q| match q {
-        Property::Mirror(m) => Some(*m),
-        _ => None,
-    });
     let bit_depth = p
         .heif
         .find(p.first_coded(), |q| match q {
@@ -127,7 +103,7 @@ pub(super) fn header(bytes: &[u8]) -> Result<Stated, TransformError> {
     Ok(Stated {
         width,
         height,
-        orientation: orientation(rotation.unwrap_or(0), mirror),
+        orientation: orientation(p.heif.rotation(p.id), p.heif.mirror(p.id)),
         alpha: p.heif.alpha_of(p.id).is_some(),
         bit_depth,
         icc,
@@ -297,12 +273,8 @@ impl Planes {
             None => (self.cicp.2, self.cicp.3),
         };
         let max = ((1u32 << self.bit_depth) - 1) as usize;
-        let scale = f32::from(1u16 << (self.bit_depth - 8));
-        let (y_offset, y_range, c_range) = if full_range {
-            (0.0, max as f32, max as f32)
-        } else {
-            (16.0 * scale, 219.0 * scale, 224.0 * scale)
-        };
+        let (y_offset, y_range) = self.luma_range(full_range);
+        let c_range = if full_range { max as f32 } else { 224.0 * f32::from(1u16 << (self.bit_depth - 8)) };
         let half = f32::from(1u16 << (self.bit_depth - 1));
         // Tables from sample value to its contribution, in 0..=255 units.
         let luma: Vec<f32> = (0..=max).map(|s| (s as f32 - y_offset) / y_range * 255.0).collect();
@@ -352,15 +324,19 @@ impl Planes {
         DynamicImage::ImageRgb8(RgbImage::from_raw(self.width, self.height, rgb).expect("size"))
     }
 
-    /// The luma plane of an alpha picture as 8-bit alpha (limited range expanded).
-    fn alpha_samples(&self) -> Vec<u8> {
-        let max = (1u32 << self.bit_depth) - 1;
-        let (offset, range) = if self.cicp.3 {
-            (0.0, max as f32)
+    /// Luma's black level and the span from it to white, in samples of this bit depth.
+    fn luma_range(&self, full_range: bool) -> (f32, f32) {
+        if full_range {
+            (0.0, ((1u32 << self.bit_depth) - 1) as f32)
         } else {
             let scale = f32::from(1u16 << (self.bit_depth - 8));
             (16.0 * scale, 219.0 * scale)
-        };
+        }
+    }
+
+    /// The luma plane of an alpha picture as 8-bit alpha (limited range expanded).
+    fn alpha_samples(&self) -> Vec<u8> {
+        let (offset, range) = self.luma_range(self.cicp.3);
         self.planes[0]
             .iter()
             .map(|&a| ((f32::from(a) - offset) / range * 255.0 + 0.5).clamp(0.0, 255.0) as u8)
@@ -397,7 +373,7 @@ fn with_alpha(image: DynamicImage, alpha: &[u8], premultiplied: bool) -> Dynamic
             DynamicImage::ImageLumaA8(GrayAlphaImage::from_raw(w, h, pixels).expect("size"))
         }
         other => {
-            let rgb = other.to_rgb8();
+            let rgb = other.into_rgb8();
             let pixels = rgb
                 .as_raw()
                 .chunks_exact(3)

@@ -295,26 +295,54 @@ impl<'a> Heif<'a> {
     /// `clap` and turned by `irot`. What `f_json` states for HEIF-family files.
     pub(super) fn shown_size(&self) -> Option<(u32, u32)> {
         let id = self.primary;
-        let coded = match self.kind(id) {
-            Some(kind) if &kind == b"grid" => self.grid(id).ok().map(|(g, _)| (g.width, g.height)),
+        let coded = self.coded_size(id).or_else(|_| self.ispe(id)).ok()?;
+        let (w, h) = self.clean_aperture(id, coded).map_or(coded, |(_, _, w, h)| (w, h));
+        Some(if self.rotation(id) & 1 == 1 { (h, w) } else { (w, h) })
+    }
+
+    /// An item's `ispe` size.
+    fn ispe(&self, id: u32) -> Result<(u32, u32), TransformError> {
+        self.find(id, |p| match p {
+            Property::Size(w, h) => Some((*w, *h)),
             _ => None,
-        };
-        let coded = coded.or_else(|| {
-            self.find(id, |p| match p {
-                Property::Size(w, h) => Some((*w, *h)),
-                _ => None,
-            })
-        })?;
-        let crop = self.find(id, |p| match p {
-            Property::CleanAperture(c) => c.rect(coded.0, coded.1),
+        })
+        .ok_or_else(|| corrupt("an image has no ispe (size)"))
+    }
+
+    /// An item's coded size: a grid's canvas, else its `ispe`.
+    pub(super) fn coded_size(&self, id: u32) -> Result<(u32, u32), TransformError> {
+        if self.kind(id) == Some(*b"grid") {
+            let (grid, _) = self.grid(id)?;
+            return Ok((grid.width, grid.height));
+        }
+        self.ispe(id)
+    }
+
+    /// An item's clean-aperture rectangle `(x, y, w, h)` in its `coded` size, when it has a
+    /// usable one ([`CleanAperture::rect`]).
+    pub(super) fn clean_aperture(&self, id: u32, coded: (u32, u32)) -> Option<(u32, u32, u32, u32)> {
+        self.find(id, |p| match p {
+            Property::CleanAperture(c) => Some(*c),
             _ => None,
-        });
-        let (w, h) = crop.map_or(coded, |(_, _, w, h)| (w, h));
-        let turned = self.find(id, |p| match p {
-            Property::Rotation(r) => Some(r & 1 == 1),
+        })
+        .and_then(|c| c.rect(coded.0, coded.1))
+    }
+
+    /// An item's `irot`: anticlockwise quarter turns, 0 when absent.
+    pub(super) fn rotation(&self, id: u32) -> u8 {
+        self.find(id, |p| match p {
+            Property::Rotation(r) => Some(*r),
             _ => None,
-        });
-        Some(if turned == Some(true) { (h, w) } else { (w, h) })
+        })
+        .unwrap_or(0)
+    }
+
+    /// An item's `imir` mode, when it has one.
+    pub(super) fn mirror(&self, id: u32) -> Option<u8> {
+        self.find(id, |p| match p {
+            Property::Mirror(m) => Some(*m),
+            _ => None,
+        })
     }
 
     /// The primary item's id.
