@@ -28,7 +28,8 @@ fn reference(dir: &std::path::Path, file: &str) -> image::RgbaImage {
     image::open(dir.join(format!("{file}.ref.png"))).unwrap().to_rgba8()
 }
 
-fn differences(ours: &image::RgbaImage, theirs: &image::RgbaImage) -> (u8, f64) {
+/// The largest and the mean difference per sample between two pictures of one size.
+pub(crate) fn differences(ours: &image::RgbaImage, theirs: &image::RgbaImage) -> (u8, f64) {
     assert_eq!(ours.dimensions(), theirs.dimensions());
     let diffs: Vec<u8> = ours.as_raw().iter().zip(theirs.as_raw()).map(|(a, b)| a.abs_diff(*b)).collect();
     let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;

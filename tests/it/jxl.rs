@@ -57,9 +57,7 @@ async fn every_jxl_decodes_to_what_libjxl_decodes() {
             _ => reference(&dir.join(format!("{file}.ref.png")), *file == "deep.jxl"),
         };
         assert_eq!(ours.dimensions(), theirs.dimensions(), "{file}");
-        let diffs: Vec<u8> = ours.as_raw().iter().zip(theirs.as_raw()).map(|(a, b)| a.abs_diff(*b)).collect();
-        let worst = *diffs.iter().max().unwrap();
-        let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
+        let (worst, mean) = crate::avif::differences(&ours, &theirs);
         eprintln!("{file}: worst {worst}, mean {mean:.3}");
         assert!(worst <= *tolerance, "{file}: a sample is {worst} away from libjxl's decode");
         assert!(mean <= *mean_tolerance, "{file}: samples are {mean:.3} away on average");
