@@ -7,6 +7,7 @@
 //! buffers are allocated, whatever the container claimed.
 #![allow(unsafe_code)]
 
+use super::heif::{Layout, Picture};
 use super::TransformError;
 use rav1d::include::dav1d::data::Dav1dData;
 use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dSettings};
@@ -17,48 +18,6 @@ use rav1d::include::dav1d::picture::Dav1dPicture;
 use rav1d::src::lib as dav1d;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
-
-/// Chroma subsampling of a decoded picture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Layout {
-    /// Luma only.
-    Monochrome,
-    /// Chroma halved both ways.
-    Yuv420,
-    /// Chroma halved horizontally.
-    Yuv422,
-    /// Full chroma.
-    Yuv444,
-}
-
-/// A decoded picture: its planes as 16-bit samples (8-bit pictures widened), tightly packed.
-#[derive(Debug, Clone)]
-pub(super) struct Picture {
-    /// Width.
-    pub(super) width: u32,
-    /// Height.
-    pub(super) height: u32,
-    /// Bits per sample: 8, 10 or 12.
-    pub(super) bit_depth: u8,
-    /// Chroma layout.
-    pub(super) layout: Layout,
-    /// Y, U, V (U and V empty for monochrome).
-    pub(super) planes: [Vec<u16>; 3],
-    /// Colour code points from the sequence header: primaries, transfer, matrix, full range.
-    pub(super) cicp: (u16, u16, u16, bool),
-}
-
-impl Picture {
-    /// The size of the chroma planes.
-    pub(super) fn chroma_size(&self) -> (u32, u32) {
-        match self.layout {
-            Layout::Monochrome => (0, 0),
-            Layout::Yuv420 => (self.width.div_ceil(2), self.height.div_ceil(2)),
-            Layout::Yuv422 => (self.width.div_ceil(2), self.height),
-            Layout::Yuv444 => (self.width, self.height),
-        }
-    }
-}
 
 /// Owns an open decoder and closes it on every path.
 struct Context(Option<Dav1dContext>);

@@ -30,6 +30,8 @@ fn decode_ns(format: SourceFormat) -> (f64, f64) {
         SourceFormat::Svg => (30.0, 0.0),
         // rav1d on one thread, then YUV → RGB.
         SourceFormat::Avif => (40.0, 0.0),
+        // libde265 on one thread, then YUV → RGB (a first estimate, as AVIF's).
+        SourceFormat::Heic => (40.0, 0.0),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Decoding, with every limit checked from the header before pixels are touched. JPEGs go through
-//! libjpeg-turbo with DCT-domain downscaling, JPEG XL through jxl-oxide, AVIF through rav1d,
-//! SVG through resvg (drawn
-//! at the size the plan asks for); everything else through the `image` crate.
+//! libjpeg-turbo with DCT-domain downscaling, JPEG XL through jxl-oxide, AVIF through rav1d, HEIC
+//! through libde265, SVG through resvg (drawn at the size the plan asks for); everything else
+//! through the `image` crate.
 
 use super::{Limits, TransformError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -26,6 +26,8 @@ pub enum SourceFormat {
     Jxl,
     /// AVIF (still images: the primary item).
     Avif,
+    /// HEIC (HEVC in HEIF: the primary item), with the `heic` feature.
+    Heic,
     /// SVG, or SVGZ (gzip-compressed SVG).
     Svg,
 }
@@ -44,6 +46,7 @@ impl SourceFormat {
             match f.name {
                 "jxl" => return Ok(SourceFormat::Jxl),
                 "avif" => return Ok(SourceFormat::Avif),
+                "heic" if cfg!(feature = "heic") => return Ok(SourceFormat::Heic),
                 _ => {}
             }
             return Err(TransformError::Unsupported(format!(
@@ -74,6 +77,7 @@ impl SourceFormat {
             SourceFormat::Tiff => "image/tiff",
             SourceFormat::Jxl => "image/jxl",
             SourceFormat::Avif => "image/avif",
+            SourceFormat::Heic => "image/heic",
             SourceFormat::Svg => super::identify::SVG_MIME,
         }
     }
@@ -86,9 +90,11 @@ impl SourceFormat {
             SourceFormat::Webp => ImageFormat::WebP,
             SourceFormat::Gif => ImageFormat::Gif,
             SourceFormat::Bmp => ImageFormat::Bmp,
-            SourceFormat::Tiff | SourceFormat::Jxl | SourceFormat::Avif | SourceFormat::Svg => {
-                ImageFormat::Tiff
-            }
+            SourceFormat::Tiff
+            | SourceFormat::Jxl
+            | SourceFormat::Avif
+            | SourceFormat::Heic
+            | SourceFormat::Svg => ImageFormat::Tiff,
         }
     }
 }
@@ -208,8 +214,8 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             bit_depth: Some(s.bit_depth),
             ..Header::plain(format, s.width, s.height, s.alpha)
         }
-    } else if format == SourceFormat::Avif {
-        let s = super::decode_avif::header(bytes)?;
+    } else if let Some(codec) = heif_codec(format) {
+        let s = super::decode_heif::header(bytes, codec)?;
         Header {
             orientation: s.orientation,
             icc: s.icc,
@@ -254,6 +260,15 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
         check_pixels(&header, limits)?;
     }
     Ok(header)
+}
+
+/// The codec of a HEIF-family format.
+fn heif_codec(format: SourceFormat) -> Option<super::decode_heif::Codec> {
+    match format {
+        SourceFormat::Avif => Some(super::decode_heif::Codec::Av1),
+        SourceFormat::Heic => Some(super::decode_heif::Codec::Hevc),
+        _ => None,
+    }
 }
 
 pub(super) fn check_pixels(h: &Header, limits: &Limits) -> Result<(), TransformError> {
@@ -322,7 +337,10 @@ pub fn decode(
             }
         }
         SourceFormat::Jxl => super::decode_jxl::decode(bytes, super::decode_jxl::alloc_budget(&header))?,
-        SourceFormat::Avif => super::decode_avif::decode(bytes, limits.max_source_pixels)?,
+        f @ (SourceFormat::Avif | SourceFormat::Heic) => {
+            let codec = heif_codec(f).expect("a HEIF format");
+            super::decode_heif::decode(bytes, codec, limits.max_source_pixels)?
+        }
         SourceFormat::Svg => {
             super::decode_svg::Svg::parse(bytes, limits)?.render(header.width, header.height)?
         }

@@ -18,7 +18,8 @@ pub fn output_format(requested: Option<Format>, source: SourceFormat, transparen
             SourceFormat::Webp => Format::Webp,
             // An AVIF stays AVIF, as a WebP stays WebP: the client that asked for it reads it.
             SourceFormat::Avif => Format::Avif,
-            SourceFormat::Bmp | SourceFormat::Tiff | SourceFormat::Jxl => legacy,
+            // A HEIC becomes a JPEG (or a PNG with alpha): few browsers other than Safari read HEIC.
+            SourceFormat::Bmp | SourceFormat::Tiff | SourceFormat::Jxl | SourceFormat::Heic => legacy,
         },
     }
 }

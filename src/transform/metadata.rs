@@ -158,6 +158,7 @@ fn source_name(f: SourceFormat) -> &'static str {
         SourceFormat::Tiff => "tiff",
         SourceFormat::Jxl => "jxl",
         SourceFormat::Avif => "avif",
+        SourceFormat::Heic => "heic",
         SourceFormat::Svg => "svg",
     }
 }

@@ -11,7 +11,7 @@ mod color;
 pub mod cost;
 pub mod dc_only;
 pub mod decode;
-mod decode_avif;
+mod decode_heif;
 mod decode_jxl;
 pub mod decode_svg;
 mod decode_tiff;
@@ -24,6 +24,8 @@ pub mod geometry;
 mod gif_blocks;
 mod gif_writer;
 mod heif;
+#[cfg(feature = "heic")]
+mod hevc;
 pub mod identify;
 mod jpeg_cut;
 mod jpeg_meta;
@@ -35,6 +37,7 @@ mod resize;
 pub mod shrink_png;
 mod steps;
 mod webp_anim;
+mod yuv;
 
 pub use cost::assess;
 pub use decode::{read_header, Header, SourceFormat};

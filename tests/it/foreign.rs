@@ -2,9 +2,9 @@
 //! independent encoder from PyPI in the test set-up (`tests/support/foreign_fixtures.py`:
 //! Pillow's libavif, pillow-heif, pillow-jxl-plugin). With no options every one passes through
 //! untouched with its own Content-Type (SVG with DESIGN §2's sandboxing CSP). Those pixflow only
-//! names (HEIC, ICO): `f_json` names them and gives the header's size, other options are a 415
-//! naming the format. AVIF, JPEG XL and SVG are decoded (`avif.rs`, `jxl.rs`, `svg.rs`). Unknown
-//! bytes stay 415.
+//! names (ICO): `f_json` names them and gives the header's size, other options are a 415
+//! naming the format. AVIF, HEIC, JPEG XL and SVG are decoded (`avif.rs`, `heic.rs`, `jxl.rs`,
+//! `svg.rs`). Unknown bytes stay 415.
 
 use crate::{get, state_over};
 use pixflow::config::Config;
@@ -37,8 +37,8 @@ pub(crate) fn made() -> (&'static std::path::Path, &'static serde_json::Value) {
 const FORMATS: &[(&str, &str, &str, bool)] = &[
     ("photo.avif", "avif", "image/avif", true),
     ("alpha.avif", "avif", "image/avif", true),
-    ("photo.heic", "heic", "image/heic", false),
-    ("alpha.heic", "heic", "image/heic", false),
+    ("photo.heic", "heic", "image/heic", true),
+    ("alpha.heic", "heic", "image/heic", true),
     ("photo.jxl", "jxl", "image/jxl", true),
     ("icon.ico", "ico", "image/vnd.microsoft.icon", false),
     ("logo.svg", "svg", "image/svg+xml", true),

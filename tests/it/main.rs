@@ -16,6 +16,7 @@ mod foreign;
 mod geometry;
 mod golden;
 mod hardening;
+mod heic;
 mod hostile;
 mod http_semantics;
 mod image_handler;

@@ -11,6 +11,8 @@ picture turned by Pillow. Prints {file: [width, height]} as JSON.
 usage: foreign_fixtures.py OUTDIR"""
 import json, os, subprocess, sys
 
+sys.path.insert(0, os.path.dirname(__file__))
+
 from PIL import Image
 import pillow_heif
 import pillow_jxl  # noqa: F401 (registers the JPEG XL plugin)
@@ -117,6 +119,42 @@ patches.save(os.path.join(out, 'patches.png'))
 for name, cicp in [('pq.avif', '9/16/9'), ('hlg.avif', '9/18/9'), ('p3.avif', '12/13/1')]:
     avifenc(name, os.path.join(out, 'patches.png'), '-l', '-d', '10', '--cicp', cicp)
     made[name] = [64, 16]
+# HEIC (issue 15): pictures from x265 through pillow-heif (libheif 1.20), grids and transforms
+# wrapped by heif_writer.py, each with NAME.ref.png, libheif's own decode (libde265; transforms,
+# clap and grids applied) through pillow-heif.
+import heif_writer
+quad.save(os.path.join(out, 'quad.heic'), quality=100)
+quad_parts = heif_writer.hevc_parts(os.path.join(out, 'quad.heic'))
+for name, props in [('irot1.heic', [(b'irot', b'\x01')]), ('irot3.heic', [(b'irot', b'\x03')]),
+                    ('imir1.heic', [(b'imir', b'\x01')]),
+                    ('irot1imir0.heic', [(b'irot', b'\x01'), (b'imir', b'\x00')])]:
+    # quad_parts[3]: libheif's clap, cutting the coded 64×64 to 64×48, before the turn.
+    heif_writer.write(os.path.join(out, name), [quad_parts], primary_props=quad_parts[3] + props)
+tiles = []
+for r in range(2):
+    for c in range(2):
+        # Tiles of whole 64-pixel blocks, which libheif codes without a clap (a tile's is ignored).
+        big.resize((256, 256)).crop((c * 128, r * 128, c * 128 + 128, r * 128 + 128)).save(
+            os.path.join(out, 'tile.heic'), quality=90)
+        tiles.append(heif_writer.hevc_parts(os.path.join(out, 'tile.heic')))
+heif_writer.write(os.path.join(out, 'grid.heic'), tiles, grid=(2, 2, 250, 190))
+deep = pillow_heif.from_bytes('RGB;16', (64, 48), bytes(
+    b for y in range(48) for x in range(64) for v in (x * 1000, y * 1300, (x + y) * 500)
+    for b in (v & 0xFFFF).to_bytes(2, 'little')))
+deep.save(os.path.join(out, 'deep10.heic'), quality=95)
+quad.convert('L').save(os.path.join(out, 'gray.heic'), quality=95)
+quad_alpha.save(os.path.join(out, 'alpha_quad.heic'), quality=95)
+for name in ['photo.heic', 'alpha.heic', 'quad.heic', 'irot1.heic', 'irot3.heic', 'imir1.heic',
+             'irot1imir0.heic', 'grid.heic', 'deep10.heic', 'gray.heic', 'alpha_quad.heic']:
+    ref = Image.open(os.path.join(out, name))
+    made[name] = list(ref.size)
+    ref.save(os.path.join(out, name + '.ref.png'))
+# A header that understates: ispe says 16×16, the HEVC sequence parameter set 64×48.
+heif_writer.write(os.path.join(out, 'liar.heic'), [(*quad_parts[:2], (16, 16), [])])
+with open(os.path.join(out, 'quad.heic'), 'rb') as f:
+    whole = f.read()
+with open(os.path.join(out, 'truncated.heic'), 'wb') as f:
+    f.write(whole[:len(whole) - len(whole) // 3])
 with open(os.path.join(out, 'yuv420.avif'), 'rb') as f:
     whole = f.read()
 with open(os.path.join(out, 'truncated.avif'), 'wb') as f:

@@ -12,6 +12,9 @@ use super::TransformError;
 use boxes::{boxes, boxes_until_cut, full_box, property, Cursor};
 
 mod boxes;
+mod picture;
+
+pub(super) use picture::{Layout, Picture};
 
 /// More items than any camera writes (an iPhone HEIC grid has ≈ 50 tiles and a few thumbnails).
 pub(super) const MAX_ITEMS: usize = 4096;

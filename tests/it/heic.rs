@@ -1,0 +1,153 @@
+//! HEIC originals (issue 15): pictures encoded by x265 through pillow-heif (libheif 1.20), grids
+//! and irot/imir wrapped by `tests/support/heif_writer.py`, all made in `foreign_fixtures.py`;
+//! decoded by pixflow (libde265 and its own container reader) and checked against libheif's own
+//! decode of the same file (libde265 too, but libheif's container reading, transforms, grid
+//! assembly and YUV → RGB), which applies irot/imir/clap as browsers do.
+
+use crate::avif::differences;
+use crate::foreign::made;
+use crate::{get, state_over};
+use pixflow::config::Config;
+
+/// (file, the largest difference per 8-bit sample allowed from libheif's decode, the largest mean).
+/// pixflow upsamples HEVC chroma as libheif does by default (each sample repeated), so the two
+/// decodes differ by rounding alone. The 10-bit picture differs by half a level on average:
+/// libheif's 8-bit output of it is its 10-bit RGB shifted down (truncated), pixflow's rounded.
+const DECODED: &[(&str, u8, f64)] = &[
+    ("photo.heic", 1, 0.05),
+    ("deep10.heic", 3, 0.6),
+    ("gray.heic", 1, 0.05),
+    ("grid.heic", 1, 0.05),
+    ("alpha.heic", 1, 0.05),
+    ("quad.heic", 1, 0.05),
+    ("alpha_quad.heic", 1, 0.05),
+    ("irot1.heic", 1, 0.05),
+    ("irot3.heic", 1, 0.05),
+    ("imir1.heic", 1, 0.05),
+    ("irot1imir0.heic", 1, 0.05),
+];
+
+fn reference(dir: &std::path::Path, file: &str) -> image::RgbaImage {
+    image::open(dir.join(format!("{file}.ref.png"))).unwrap().to_rgba8()
+}
+
+#[tokio::test]
+async fn every_heic_decodes_to_what_libheif_decodes() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    for (file, tolerance, mean_tolerance) in DECODED {
+        let got = get(&s, &format!("/f_png/{file}")).await;
+        assert_eq!(got.status, 200, "{file}: {}", String::from_utf8_lossy(&got.body));
+        let (worst, mean) = differences(&got.image().to_rgba8(), &reference(dir, file));
+        eprintln!("{file}: worst {worst}, mean {mean:.3}");
+        assert!(worst <= *tolerance, "{file}: a sample is {worst} away from libheif's decode");
+        assert!(mean <= *mean_tolerance, "{file}: samples are {mean:.3} away on average");
+    }
+}
+
+#[tokio::test]
+async fn f_json_reads_the_heic_header() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    // (file, bit depth, alpha, EXIF orientation, stored size, shown size).
+    for (file, depth, alpha, orientation, stored, shown) in [
+        ("quad.heic", 8, false, 1, (64, 48), (64, 48)),
+        ("deep10.heic", 10, false, 1, (64, 48), (64, 48)),
+        ("alpha.heic", 8, true, 1, (64, 48), (64, 48)),
+        ("grid.heic", 8, false, 1, (250, 190), (250, 190)),
+        // irot turns anticlockwise: one quarter turn is EXIF 8; irot then imir 0 is EXIF 5.
+        ("irot1.heic", 8, false, 8, (64, 48), (48, 64)),
+        ("irot3.heic", 8, false, 6, (64, 48), (48, 64)),
+        ("imir1.heic", 8, false, 2, (64, 48), (64, 48)),
+        ("irot1imir0.heic", 8, false, 5, (64, 48), (48, 64)),
+    ] {
+        let json = get(&s, &format!("/f_json/{file}")).await.json();
+        let source = &json["source"];
+        assert_eq!(source["format"], "heic", "{file}");
+        assert_eq!(source["transformable"], true, "{file}");
+        assert_eq!(source["bitDepth"], depth, "{file}: {json}");
+        assert_eq!(source["alpha"], alpha, "{file}");
+        assert_eq!(source["orientation"], orientation, "{file}: {json}");
+        assert_eq!((&source["width"], &source["height"]), (&stored.0.into(), &stored.1.into()), "{file}");
+        assert_eq!(
+            (&json["output"]["width"], &json["output"]["height"]),
+            (&shown.0.into(), &shown.1.into()),
+            "{file}: {json}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_heic_resizes_keeps_its_alpha_and_becomes_a_jpeg_or_png() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    let got = get(&s, "/w_32/alpha_quad.heic").await;
+    assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
+    // Few browsers read HEIC: with no f_ it becomes a PNG when it has alpha…
+    assert_eq!(got.header("content-type"), Some("image/png"));
+    let img = got.image().to_rgba8();
+    assert_eq!(img.dimensions(), (32, 24));
+    // …keeping the source's alpha, a gradient from transparent (top left) to opaque.
+    assert!(img.get_pixel(0, 0)[3] < 40 && img.get_pixel(31, 23)[3] > 215, "alpha kept");
+    // …and a JPEG when it has none.
+    let jpeg = get(&s, "/w_32/grid.heic").await;
+    assert_eq!(jpeg.header("content-type"), Some("image/jpeg"));
+    assert_eq!(jpeg.image().width(), 32);
+}
+
+#[tokio::test]
+async fn a_broken_heic_is_a_422_and_never_a_500() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    let got = get(&s, "/w_32/truncated.heic").await;
+    assert_eq!(got.status, 422, "{}", String::from_utf8_lossy(&got.body));
+    // Every cut and every flipped byte of a real file: a picture, a 422, or a 413 when a flipped
+    // byte makes a header claim more pixels than the limit; never a 500 or a crash.
+    let whole = std::fs::read(dir.join("quad.heic")).unwrap();
+    let broken = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for at in (0..whole.len()).step_by(5) {
+        let mut flipped = whole.clone();
+        flipped[at] ^= 0xA5;
+        let name = format!("flip{at}.heic");
+        std::fs::write(broken.path().join(&name), flipped).unwrap();
+        names.push(name);
+        let name = format!("cut{at}.heic");
+        std::fs::write(broken.path().join(&name), &whole[..at]).unwrap();
+        names.push(name);
+    }
+    let s = state_over(broken.path(), None, Config::default());
+    let mut statuses = std::collections::BTreeMap::new();
+    for name in names {
+        let got = get(&s, &format!("/w_32,f_png/{name}")).await;
+        assert!(
+            [200, 413, 415, 422].contains(&got.status.as_u16()),
+            "{name}: {} {}",
+            got.status,
+            String::from_utf8_lossy(&got.body)
+        );
+        *statuses.entry(got.status.as_u16()).or_insert(0) += 1;
+    }
+    eprintln!("broken HEICs: {statuses:?}");
+}
+
+#[tokio::test]
+async fn the_pixel_limit_holds_before_a_heic_is_decoded() {
+    let (dir, _) = made();
+    let mut config = Config::default();
+    config.limits.max_source_pixels = 250 * 100;
+    let s = state_over(dir, None, config);
+    // The grid's canvas (250×190) is over the limit; each of its tiles (128×128) is not.
+    let got = get(&s, "/w_32/grid.heic").await;
+    assert_eq!(got.status, 413, "{}", String::from_utf8_lossy(&got.body));
+    // A header that understates (ispe 16×16) is caught by the HEVC sequence parameter set
+    // (64×48 = 3,072 pixels) before libde265 is given a byte.
+    let mut config = Config::default();
+    config.limits.max_source_pixels = 1000;
+    let s = state_over(dir, None, config);
+    let json = get(&s, "/f_json/liar.heic").await.json();
+    assert_eq!((&json["source"]["width"], &json["source"]["height"]), (&16.into(), &16.into()));
+    let got = get(&s, "/w_8/liar.heic").await;
+    assert_eq!(got.status, 413, "{}", String::from_utf8_lossy(&got.body));
+    assert!(String::from_utf8_lossy(&got.body).contains("64"), "names the coded size");
+}
