@@ -307,7 +307,7 @@ fn image_decoder<'a>(
 /// and by `png_factor` boxes while streaming rows when it is a PNG.
 pub fn decode(
     bytes: &[u8],
-    header: Header,
+    mut header: Header,
     scale_eighths: u8,
     png_factor: u32,
     gray: bool,
@@ -336,6 +336,18 @@ pub fn decode(
                 },
             }
         }
+        // CMYK/YCCK: libjpeg-turbo's CMYK samples through the file's CMYK profile here (so the
+        // pipeline's ICC step, which converts RGB and grey, has nothing left to do).
+        SourceFormat::Jpeg => match decode_cmyk(bytes, scale_eighths, header.icc.as_deref()) {
+            Ok((image, profiled)) => {
+                if profiled {
+                    header.icc = None;
+                }
+                image
+            }
+            // A header libjpeg-turbo refused: the image crate's more lenient decoder.
+            Err(_) => decode_with_image(bytes, header.format, limits)?,
+        },
         SourceFormat::Jxl => super::decode_jxl::decode(bytes, super::decode_jxl::alloc_budget(&header))?,
         f @ (SourceFormat::Avif | SourceFormat::Heic) => {
             let codec = heif_codec(f).expect("a HEIF format");
@@ -381,6 +393,42 @@ pub fn decode_turbo(bytes: &[u8], scale_eighths: u8, gray: bool) -> Result<Dynam
         image::RgbImage::from_raw(w, hh, pixels).map(DynamicImage::ImageRgb8)
     };
     img.ok_or_else(|| internal("JPEG buffer size"))
+}
+
+/// A CMYK or YCCK JPEG: libjpeg-turbo's CMYK samples at `scale_eighths`/8 (Adobe's inverted
+/// samples turned back), converted to sRGB by [`super::color::cmyk_to_srgb`]. Returns whether
+/// the file's CMYK profile was used.
+fn decode_cmyk(
+    bytes: &[u8],
+    scale_eighths: u8,
+    icc: Option<&[u8]>,
+) -> Result<(DynamicImage, bool), TransformError> {
+    let mut d = turbojpeg::Decompressor::new().map_err(internal)?;
+    let scale = turbojpeg::ScalingFactor::new(usize::from(scale_eighths.clamp(1, 8)), 8);
+    let h = d.read_header(bytes).map_err(|e| TransformError::Corrupt(e.to_string()))?.scaled(scale);
+    d.set_scaling_factor(scale).map_err(internal)?;
+    let mut cmyk = vec![0u8; h.width * h.height * 4];
+    let out = turbojpeg::Image {
+        pixels: cmyk.as_mut_slice(),
+        width: h.width,
+        pitch: h.width * 4,
+        height: h.height,
+        format: turbojpeg::PixelFormat::CMYK,
+    };
+    match d.decompress(bytes, out) {
+        Ok(()) => {}
+        Err(turbojpeg::Error::TurboJpegError(m)) if is_libjpeg_warning(&m) => {
+            tracing::info!(warning = %m, "libjpeg-turbo warning; the decoded image is used");
+        }
+        Err(e) => return Err(TransformError::Corrupt(format!("JPEG data: {e}"))),
+    }
+    if super::jpeg_meta::adobe(bytes) {
+        cmyk.iter_mut().for_each(|s| *s = 255 - *s);
+    }
+    let (rgb, profiled) = super::color::cmyk_to_srgb(&cmyk, icc);
+    let image = image::RgbImage::from_raw(h.width as u32, h.height as u32, rgb)
+        .ok_or_else(|| internal("JPEG buffer size"))?;
+    Ok((DynamicImage::ImageRgb8(image), profiled))
 }
 
 /// libjpeg's warning messages (jerror.h, the JWRN_ codes): the decoder went on to the end.

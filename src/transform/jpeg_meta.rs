@@ -18,10 +18,9 @@ pub(super) fn exif_orientation(tiff: &[u8]) -> u8 {
         .map_or(1, |v| v as u8)
 }
 
-/// The ICC profile (APP2 chunks, reassembled) and the EXIF block (APP1) of a JPEG.
-pub(super) fn segments(bytes: &[u8]) -> (Option<Vec<u8>>, Option<&[u8]>) {
-    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
-    let mut exif = None;
+/// The marker segments before the first scan, as (marker, body).
+fn header_segments(bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut found = Vec::new();
     let mut i = 2;
     while i + 4 <= bytes.len() && bytes[i] == 0xFF {
         let marker = bytes[i + 1];
@@ -36,6 +35,17 @@ pub(super) fn segments(bytes: &[u8]) -> (Option<Vec<u8>>, Option<&[u8]>) {
         let Some(body) = bytes.get(i + 4..i + 2 + len).filter(|_| len >= 2) else {
             break;
         };
+        found.push((marker, body));
+        i += 2 + len;
+    }
+    found
+}
+
+/// The ICC profile (APP2 chunks, reassembled) and the EXIF block (APP1) of a JPEG.
+pub(super) fn segments(bytes: &[u8]) -> (Option<Vec<u8>>, Option<&[u8]>) {
+    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+    let mut exif = None;
+    for (marker, body) in header_segments(bytes) {
         match marker {
             0xE1 if body.starts_with(b"Exif\0\0") && exif.is_none() => exif = Some(&body[6..]),
             0xE2 if body.starts_with(b"ICC_PROFILE\0") && body.len() > 14 => {
@@ -43,10 +53,15 @@ pub(super) fn segments(bytes: &[u8]) -> (Option<Vec<u8>>, Option<&[u8]>) {
             }
             _ => {}
         }
-        i += 2 + len;
     }
     icc_chunks.sort_by_key(|(seq, _)| *seq);
     let icc =
         (!icc_chunks.is_empty()).then(|| icc_chunks.iter().flat_map(|(_, c)| c.iter().copied()).collect());
     (icc, exif)
+}
+
+/// Whether the JPEG has Adobe's APP14 segment, whose CMYK samples are stored inverted (0 is full
+/// ink): what Photoshop writes, and how libjpeg-turbo, Pillow and browsers read it.
+pub(super) fn adobe(bytes: &[u8]) -> bool {
+    header_segments(bytes).iter().any(|(marker, body)| *marker == 0xEE && body.starts_with(b"Adobe"))
 }

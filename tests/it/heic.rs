@@ -151,3 +151,26 @@ async fn the_pixel_limit_holds_before_a_heic_is_decoded() {
     assert_eq!(got.status, 413, "{}", String::from_utf8_lossy(&got.body));
     assert!(String::from_utf8_lossy(&got.body).contains("64"), "names the coded size");
 }
+
+#[tokio::test]
+async fn hdr_heic_is_tone_mapped_like_hdr_avif() {
+    let (dir, _) = made();
+    let s = state_over(dir, None, Config::default());
+    // The AVIF test's patches (PQ/HLG signal 0.58, 0.75, black, red), tagged PQ and HLG in the
+    // HEIC's nclx box by pillow-heif: the reference whites come out near white, not the grey
+    // (148, 191) that reading them as sRGB would show.
+    let mean = |img: &image::RgbImage, x0: u32, x1: u32| {
+        let px: Vec<_> =
+            img.enumerate_pixels().filter(|(x, _, _)| (x0..x1).contains(x)).map(|(_, _, p)| p.0).collect();
+        [0, 1, 2].map(|c| px.iter().map(|p| f64::from(p[c])).sum::<f64>() / px.len() as f64)
+    };
+    let pq = get(&s, "/f_png/pq.heic").await.image().to_rgb8();
+    let white = mean(&pq, 2, 14);
+    eprintln!("pq.heic: reference white {white:?}, black {:?}", mean(&pq, 34, 46));
+    assert!(white.iter().all(|&v| (225.0..=252.0).contains(&v)), "PQ reference white: {white:?}");
+    assert!(mean(&pq, 34, 46).iter().all(|&v| v < 4.0), "PQ black stays black");
+    let hlg = get(&s, "/f_png/hlg.heic").await.image().to_rgb8();
+    let white = mean(&hlg, 18, 30);
+    eprintln!("hlg.heic: reference white {white:?}");
+    assert!(white.iter().all(|&v| (225.0..=252.0).contains(&v)), "HLG reference white: {white:?}");
+}

@@ -23,6 +23,7 @@ mod image_handler;
 mod imgix;
 mod jxl;
 mod lambda;
+mod profiles;
 mod realworld;
 mod regression;
 mod s3;

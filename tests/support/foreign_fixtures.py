@@ -155,6 +155,12 @@ with open(os.path.join(out, 'quad.heic'), 'rb') as f:
     whole = f.read()
 with open(os.path.join(out, 'truncated.heic'), 'wb') as f:
     f.write(whole[:len(whole) - len(whole) // 3])
+# HDR HEIC: the same patches tagged PQ and HLG (BT.2020) in the colr nclx box.
+for name, transfer in [('pq.heic', 16), ('hlg.heic', 18)]:
+    pillow_heif.from_pillow(patches).save(os.path.join(out, name), quality=-1, color_primaries=9,
+                                          transfer_characteristics=transfer, matrix_coefficients=9,
+                                          full_range_flag=1)
+    made[name] = [64, 16]
 with open(os.path.join(out, 'yuv420.avif'), 'rb') as f:
     whole = f.read()
 with open(os.path.join(out, 'truncated.avif'), 'wb') as f:
