@@ -61,9 +61,8 @@ async fn grey_and_cmyk_profiles_convert_as_littlecms_converts_them() {
 #[tokio::test]
 async fn a_cmyk_jpeg_without_a_profile_is_not_inverted_or_garbled() {
     // Regression: CMYK JPEGs went to the image crate's decoder, whose output here was 84 levels
-    // from LittleCMS's conversion of the SWOP-tagged file (and the untagged file came out as a
-    // negative-like picture). Without a profile, browsers and Pillow multiply each ink by the
-    // black: the same picture to a level or two.
+    // on average from LittleCMS's conversion of the SWOP-tagged file. Without a profile,
+    // browsers and Pillow multiply each ink by the black: the same picture to a level or two.
     let dir = made();
     let s = state_over(dir, None, Config::default());
     let ours = get(&s, "/f_png/cmyk_plain.jpg").await.image().to_rgba8();
