@@ -117,7 +117,13 @@ impl Planes {
             Some(c) => rgb.extend(c.apply(px.map(|v| v / 255.0)).map(|v| to8(v * 255.0))),
         };
         if u.is_empty() {
-            let grey = y.iter().map(|&s| to8(luma[usize::from(s).min(max)])).collect();
+            // A grey picture with an HDR transfer goes through the same tone curve, one table
+            // entry per sample value (a neutral grey stays neutral through the primaries).
+            let level: Vec<u8> = match &converter {
+                None => luma.iter().map(|&l| to8(l)).collect(),
+                Some(c) => luma.iter().map(|&l| to8(c.apply([l / 255.0; 3])[1] * 255.0)).collect(),
+            };
+            let grey = y.iter().map(|&s| level[usize::from(s).min(max)]).collect();
             return DynamicImage::ImageLuma8(
                 GrayImage::from_raw(self.width, self.height, grey).expect("size"),
             );

@@ -76,6 +76,27 @@ fn smoke_folder() -> tempfile::TempDir {
         .output()
         .expect("avifenc (scripts/setup installs libavif-bin)");
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    // A HEIC original as phones write one (a 2×2 grid of x265 tiles through pillow-heif, wrapped
+    // by tests/support/heif_writer.py): libde265, cross-built with zig for arm64, decodes it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let made = std::process::Command::new(root.join("target/tools/venv/bin/python"))
+        .arg("-c")
+        .arg(
+            "import sys; sys.path.insert(0, sys.argv[3]); import heif_writer, pillow_heif\n\
+             from PIL import Image; pillow_heif.register_heif_opener()\n\
+             im = Image.open(sys.argv[1]).convert('RGB').resize((256, 256)); tiles = []\n\
+             for i in range(4):\n\
+             \x20   im.crop((i % 2 * 128, i // 2 * 128, i % 2 * 128 + 128, i // 2 * 128 + 128)).save(sys.argv[2] + '.t.heic')\n\
+             \x20   tiles.append(heif_writer.hevc_parts(sys.argv[2] + '.t.heic'))\n\
+             heif_writer.write(sys.argv[2], tiles, grid=(2, 2, 250, 240), primary_props=[(b'irot', b'\\x01')])",
+        )
+        .arg(fixtures::dir().join("big.jpg"))
+        .arg(d.path().join("grid.heic"))
+        .arg(root.join("tests/support"))
+        .output()
+        .expect("scripts/setup installs the venv");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    std::fs::remove_file(d.path().join("grid.heic.t.heic")).unwrap();
     let mut seed = 0x2545_f491_u32;
     let noise = image::RgbImage::from_fn(1800, 1400, |_, _| {
         seed ^= seed << 13;
@@ -100,6 +121,7 @@ fn smoke(r: &Emulator) -> Vec<(String, Answer)> {
         ("/w_50,f_png/alpha.png", ""),
         ("/w_26/progressive.jpg", ""),
         ("/w_200,f_png/big.avif", ""),
+        ("/w_120,f_png/grid.heic", ""),
         ("/w_100/missing.jpg", ""),
         ("/w_50/cut-header.jpg", ""),
         ("/w_1800,f_png/noise.png", ""),
@@ -151,11 +173,14 @@ fn the_arm64_and_x86_64_artifacts_answer_the_smoke_set_alike() {
         eprintln!("{name}: {} {} {} / {} bytes", a.status, a.content_type, a.body.len(), b.body.len());
     }
     let statuses: Vec<u16> = emulated.iter().map(|(_, a)| a.status).collect();
-    assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 200, 404, 422, 200, 304], "the arm64 answers");
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 404, 422, 200, 304], "the arm64 answers");
     assert_eq!(emulated[3].1.content_type, "image/avif", "f_auto for Chrome");
-    let big = &emulated[9].1.body;
+    // The HEIC grid (250×240, turned a quarter by irot: 240×250) at 120 px wide: 120×125.
+    let heic = image::load_from_memory(&emulated[7].1.body).unwrap();
+    assert_eq!((heic.width(), heic.height()), (120, 125), "the HEIC grid, turned");
+    let big = &emulated[10].1.body;
     assert!(big.len() > 6 << 20, "a streamed result over 6 MB: {} bytes", big.len());
-    assert_eq!(big, &native[9].1.body, "byte-complete and identical (lossless PNG)");
+    assert_eq!(big, &native[10].1.body, "byte-complete and identical (lossless PNG)");
     // An S3 source on moto, through the emulated binary.
     let m = moto();
     let rt = tokio::runtime::Runtime::new().unwrap();

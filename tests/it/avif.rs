@@ -159,6 +159,11 @@ async fn hdr_and_wide_gamut_avif_come_out_in_srgb_neither_washed_out_nor_dark() 
     eprintln!("hlg: reference white {white:?}, 0.58 {:?}", patch(&hlg, 2, 14));
     assert!(white.iter().all(|&v| (225.0..=252.0).contains(&v)), "HLG reference white: {white:?}");
     assert!(patch(&hlg, 2, 14)[0] < white[0], "lower HLG levels stay darker");
+    // A monochrome PQ picture goes through the same tone curve (it was left as raw samples).
+    let mono = get(&s, "/f_png/pq_mono.avif").await.image().to_rgb8();
+    let white = patch(&mono, 2, 14);
+    eprintln!("pq_mono: reference white {white:?}");
+    assert!(white.iter().all(|&v| (225.0..=252.0).contains(&v)), "monochrome PQ reference white: {white:?}");
     // Display P3's red is outside sRGB: it comes out as sRGB's reddest red.
     let p3 = get(&s, "/f_png/p3.avif").await.image().to_rgb8();
     let red = patch(&p3, 50, 62);

@@ -119,6 +119,10 @@ patches.save(os.path.join(out, 'patches.png'))
 for name, cicp in [('pq.avif', '9/16/9'), ('hlg.avif', '9/18/9'), ('p3.avif', '12/13/1')]:
     avifenc(name, os.path.join(out, 'patches.png'), '-l', '-d', '10', '--cicp', cicp)
     made[name] = [64, 16]
+# The same patches as a monochrome (4:0:0) PQ picture.
+avifenc('pq_mono.avif', os.path.join(out, 'patches.png'), '-y', '400', '-d', '10', '--min', '0', '--max', '0',
+        '--cicp', '9/16/9')
+made['pq_mono.avif'] = [64, 16]
 # HEIC (issue 15): pictures from x265 through pillow-heif (libheif 1.20), grids and transforms
 # wrapped by heif_writer.py, each with NAME.ref.png, libheif's own decode (libde265; transforms,
 # clap and grids applied) through pillow-heif.

@@ -20,21 +20,39 @@ def children(b):
 
 def hevc_parts(path):
     """(hvcC body, primary item's coded bytes, its ispe size, [its clap box]) of a one-picture
-    HEIC from libheif, which codes pictures in whole 8-pixel blocks and cuts them with clap."""
+    HEIC from libheif, which codes pictures in whole 8-pixel blocks and cuts them with clap. (The
+    file may hold other items, such as Exif: the primary is the one pitm names.)"""
     b = open(path, 'rb').read()
     top = dict(children(b))
     meta = dict(children(top[b'meta'][4:]))
     ipco = dict(children(dict(children(meta[b'iprp']))[b'ipco']))
+    primary = struct.unpack('>H', meta[b'pitm'][4:6])[0]
     iloc = meta[b'iloc']
     version = iloc[0]
     sizes = struct.unpack('>H', iloc[4:6])[0]
-    assert sizes >> 8 == 0x44 and version in (0, 1), 'offsets and lengths of 4 bytes'
-    at = 6 + 2 + 2 + (2 if version == 1 else 0) + 2
-    # the first item with one extent: id, [method], dref, extent count, offset, length
-    offset, length = struct.unpack('>II', iloc[at:at + 8])
+    offset_size, length_size, base_size = sizes >> 12, (sizes >> 8) & 15, (sizes >> 4) & 15
+    assert sizes & 15 == 0 and version in (0, 1), 'no extent indices'
+    def read(at, n):
+        return int.from_bytes(iloc[at:at + n], 'big') if n else 0
+    at, found = 8, None
+    for _ in range(struct.unpack('>H', iloc[6:8])[0]):
+        # id, [construction method], data reference, base offset, extent count, then extents
+        iid = read(at, 2)
+        at += 2 + (2 if version == 1 else 0) + 2
+        base = read(at, base_size)
+        at += base_size
+        count = read(at, 2)
+        at += 2
+        extents = []
+        for _ in range(count):
+            extents.append((base + read(at, offset_size), read(at + offset_size, length_size)))
+            at += offset_size + length_size
+        if iid == primary:
+            found = extents
+    data = b''.join(b[o:o + n] for o, n in found)
     size = struct.unpack('>II', ipco[b'ispe'][4:12])
     clap = [(b'clap', ipco[b'clap'])] if b'clap' in ipco else []
-    return ipco[b'hvcC'], b[offset:offset + length], size, clap
+    return ipco[b'hvcC'], data, size, clap
 
 def write(path, pictures, grid=None, primary_props=(), alpha=None):
     """pictures: [(hvcC, data, (w, h), _)]; grid: (rows, cols, width, height) or None (one picture);
@@ -45,12 +63,15 @@ def write(path, pictures, grid=None, primary_props=(), alpha=None):
     assoc = {}  # id -> [property index (1-based)]
     refs = []   # (type, from, [to])
     def prop(b):
-        props.append(b)
-        return len(props)
+        # One property shared by every item it describes, as phones write a grid's tiles (libheif
+        # refuses an ipco of more than 100 boxes).
+        if b not in props:
+            props.append(b)
+        return props.index(b) + 1
     def add_picture(hvcc, data, size, _, hidden):
         iid = len(items) + 1
         items.append((iid, b'hvc1', data, hidden))
-        assoc[iid] = [0x80 | prop(box(b'hvcC', hvcc)), prop(full(b'ispe', 0, 0, struct.pack('>II', *size)))]
+        assoc[iid] = [0x8000 | prop(box(b'hvcC', hvcc)), prop(full(b'ispe', 0, 0, struct.pack('>II', *size)))]
         return iid
     if grid:
         rows, cols, w, h = grid
@@ -63,7 +84,7 @@ def write(path, pictures, grid=None, primary_props=(), alpha=None):
     else:
         primary = add_picture(*pictures[0], False)
     for kind, body in primary_props:
-        assoc[primary].append(0x80 | prop(box(kind, body)))
+        assoc[primary].append(0x8000 | prop(box(kind, body)))
     if alpha:
         aid = add_picture(*alpha, True)
         assoc[aid].append(prop(full(b'auxC', 0, 0, b'urn:mpeg:hevc:2015:auxid:1\0')))
@@ -83,9 +104,11 @@ def write(path, pictures, grid=None, primary_props=(), alpha=None):
         iref = full(b'iref', 0, 0, b''.join(
             box(kind, struct.pack('>HH', f, len(to)) + b''.join(struct.pack('>H', t) for t in to))
             for kind, f, to in refs)) if refs else b''
+        # 16-bit property indices (ipma flags 1): a phone's grid has more than 127 properties.
         ipma = struct.pack('>I', len(assoc)) + b''.join(
-            struct.pack('>HB', iid, len(ix)) + bytes(ix) for iid, ix in sorted(assoc.items()))
-        iprp = box(b'iprp', box(b'ipco', b''.join(props)) + full(b'ipma', 0, 0, ipma))
+            struct.pack('>HB', iid, len(ix)) + b''.join(struct.pack('>H', i) for i in ix)
+            for iid, ix in sorted(assoc.items()))
+        iprp = box(b'iprp', box(b'ipco', b''.join(props)) + full(b'ipma', 0, 1, ipma))
         return full(b'meta', 0, 0, hdlr + pitm + iloc + iinf + iref + iprp)
     ftyp = box(b'ftyp', b'heic' + struct.pack('>I', 0) + b'mif1heic')
     size = len(ftyp) + len(meta(0)) + 8
