@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pixflow::spec::{origin_form, parse_options, parse_request};
+use pixflow::spec::{origin_form, parse_options, parse_request, Hints};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
         None => (text.to_string(), None),
     };
     let path = if path.starts_with('/') { path } else { format!("/{path}") };
-    let _ = origin_form(&path, query.as_deref(), Some("image/webp,*/*"), 8192);
+    let hints = Hints { dpr: Some("2"), width: Some("640") };
+    let _ = origin_form(&path, query.as_deref(), Some("image/webp,*/*"), hints, 8192);
     if let Ok(parsed) = parse_request(&path, query.as_deref(), 8192) {
         let canon = parsed.spec.to_string();
         let again = parse_options(&canon, 8192).expect("a canonical form always parses");

@@ -169,9 +169,18 @@ pub(super) fn decode(config: &[u8], data: &[u8], max_pixels: u64) -> Result<Pict
             rest.split_at_checked(config.length_size).ok_or_else(|| corrupt("a NAL length is cut short"))?;
         let len = len.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
         let (nal, tail) = tail.split_at_checked(len).ok_or_else(|| corrupt("a NAL unit is cut short"))?;
-        nals.push(nal);
+        if !nal.is_empty() {
+            nals.push(nal); // an empty one has not even a NAL header
+        }
         rest = tail;
     }
+    // libde265's tables are built by its first decoder and freed with its last (under its own
+    // lock); one reference held for the life of the process spares a grid's tiles that churn.
+    static INIT: std::sync::Once = std::sync::Once::new();
+    // SAFETY: de265_init is safe to call from any thread; the reference is never released.
+    INIT.call_once(|| unsafe {
+        de265::de265_init();
+    });
     // SAFETY: de265_new_decoder returns a fresh context or null; the guard frees it.
     let decoder = Decoder(unsafe { de265::de265_new_decoder() });
     if decoder.0.is_null() {
