@@ -125,10 +125,7 @@ impl<'a> Primary<'a> {
         };
         // `ispe` is the picture's size: a coded picture larger than it (whole coding blocks) is
         // cut to it, as libheif does; one smaller than it is not the picture the header states.
-        match self.heif.find(id, |p| match p {
-            Property::Size(w, h) => Some((*w, *h)),
-            _ => None,
-        }) {
+        match self.heif.ispe(id).ok() {
             Some((w, h)) if (w, h) != (picture.width, picture.height) => {
                 if w > picture.width || h > picture.height {
                     return Err(self.codec.corrupt(&format!(

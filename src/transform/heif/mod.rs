@@ -304,7 +304,7 @@ impl<'a> Heif<'a> {
     }
 
     /// An item's `ispe` size.
-    fn ispe(&self, id: u32) -> Result<(u32, u32), TransformError> {
+    pub(super) fn ispe(&self, id: u32) -> Result<(u32, u32), TransformError> {
         self.find(id, |p| match p {
             Property::Size(w, h) => Some((*w, *h)),
             _ => None,
