@@ -24,7 +24,7 @@ const DECODED: &[(&str, u8, f64)] = &[
     ("alpha.avif", 4, 0.5),
 ];
 
-fn reference(dir: &std::path::Path, file: &str) -> image::RgbaImage {
+pub(crate) fn reference(dir: &std::path::Path, file: &str) -> image::RgbaImage {
     image::open(dir.join(format!("{file}.ref.png"))).unwrap().to_rgba8()
 }
 
@@ -36,18 +36,28 @@ pub(crate) fn differences(ours: &image::RgbaImage, theirs: &image::RgbaImage) ->
     (*diffs.iter().max().unwrap(), mean)
 }
 
-#[tokio::test]
-async fn every_avif_decodes_to_what_libavif_decodes() {
-    let (dir, _) = made();
+/// Each (file, worst, mean) of `table` served as a PNG from `dir`, checked against the reference
+/// decode `NAME.ref.png` beside it made by `library`: no sample further than worst, and no more
+/// than mean away on average.
+pub(crate) async fn each_decodes_like_its_reference(
+    dir: &std::path::Path,
+    table: &[(&str, u8, f64)],
+    library: &str,
+) {
     let s = state_over(dir, None, Config::default());
-    for (file, tolerance, mean_tolerance) in DECODED {
+    for (file, tolerance, mean_tolerance) in table {
         let got = get(&s, &format!("/f_png/{file}")).await;
         assert_eq!(got.status, 200, "{file}: {}", String::from_utf8_lossy(&got.body));
         let (worst, mean) = differences(&got.image().to_rgba8(), &reference(dir, file));
         eprintln!("{file}: worst {worst}, mean {mean:.3}");
-        assert!(worst <= *tolerance, "{file}: a sample is {worst} away from libavif's decode");
+        assert!(worst <= *tolerance, "{file}: a sample is {worst} away from {library}'s decode");
         assert!(mean <= *mean_tolerance, "{file}: samples are {mean:.3} away on average");
     }
+}
+
+#[tokio::test]
+async fn every_avif_decodes_to_what_libavif_decodes() {
+    each_decodes_like_its_reference(made().0, DECODED, "libavif").await;
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! decode of the same file (libde265 too, but libheif's container reading, transforms, grid
 //! assembly and YUV → RGB), which applies irot/imir/clap as browsers do.
 
-use crate::avif::{differences, every_cut_and_flip_answers_cleanly};
+use crate::avif::{each_decodes_like_its_reference, every_cut_and_flip_answers_cleanly};
 use crate::foreign::made;
 use crate::{get, state_over};
 use pixflow::config::Config;
@@ -27,22 +27,9 @@ const DECODED: &[(&str, u8, f64)] = &[
     ("irot1imir0.heic", 1, 0.05),
 ];
 
-fn reference(dir: &std::path::Path, file: &str) -> image::RgbaImage {
-    image::open(dir.join(format!("{file}.ref.png"))).unwrap().to_rgba8()
-}
-
 #[tokio::test]
 async fn every_heic_decodes_to_what_libheif_decodes() {
-    let (dir, _) = made();
-    let s = state_over(dir, None, Config::default());
-    for (file, tolerance, mean_tolerance) in DECODED {
-        let got = get(&s, &format!("/f_png/{file}")).await;
-        assert_eq!(got.status, 200, "{file}: {}", String::from_utf8_lossy(&got.body));
-        let (worst, mean) = differences(&got.image().to_rgba8(), &reference(dir, file));
-        eprintln!("{file}: worst {worst}, mean {mean:.3}");
-        assert!(worst <= *tolerance, "{file}: a sample is {worst} away from libheif's decode");
-        assert!(mean <= *mean_tolerance, "{file}: samples are {mean:.3} away on average");
-    }
+    each_decodes_like_its_reference(made().0, DECODED, "libheif").await;
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! SWOP CMYK profile, icc-profiles-free's grey ones, from Debian) embedded by Pillow, and each
 //! file's conversion to sRGB by LittleCMS (Pillow's ImageCms), an independent CMS to qcms.
 
-use crate::avif::differences;
+use crate::avif::{differences, reference};
 use crate::{get, state_over};
 use pixflow::config::Config;
 use std::sync::OnceLock;
@@ -22,10 +22,6 @@ fn made() -> &'static std::path::Path {
         dir
     })
     .path()
-}
-
-fn reference(dir: &std::path::Path, file: &str) -> image::RgbaImage {
-    image::open(dir.join(format!("{file}.ref.png"))).unwrap().to_rgba8()
 }
 
 /// (file, largest difference per sample from LittleCMS's conversion, largest mean).
