@@ -29,6 +29,7 @@ mod hevc;
 pub mod identify;
 mod jpeg_cut;
 mod jpeg_meta;
+mod jpeg_turbo;
 pub mod metadata;
 mod orient;
 mod placeholder;
