@@ -20,13 +20,27 @@ pub(crate) fn serve(config: Config) -> Result<(), String> {
 }
 
 /// The Lambda runtime: everything built once per cold start, then one invocation after another.
+/// `PIXFLOW_LAMBDA_ROLE=events` makes the artifact the S3 event function instead of the
+/// Function URL one.
 pub(crate) fn lambda(config: Config) -> Result<(), String> {
     #[cfg(feature = "aws")]
     {
+        let events = match std::env::var("PIXFLOW_LAMBDA_ROLE").as_deref() {
+            Ok("events") => true,
+            Ok("url") | Ok("") | Err(_) => false,
+            Ok(other) => return Err(format!("PIXFLOW_LAMBDA_ROLE must be `url` or `events`, not `{other}`")),
+        };
         let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
         rt.block_on(async {
             let state = AppState::from_config(config).await.map_err(|e| e.to_string())?;
-            pixflow::runtime::lambda::run(state).await.map_err(|e| e.to_string())
+            match events {
+                // Boxed: the two runtimes' futures are deep types, and one `match` over both
+                // exceeds the compiler's layout depth.
+                true => {
+                    Box::pin(pixflow::runtime::lambda::run_events(state)).await.map_err(|e| e.to_string())
+                }
+                false => Box::pin(pixflow::runtime::lambda::run(state)).await.map_err(|e| e.to_string()),
+            }
         })
     }
     #[cfg(not(feature = "aws"))]
@@ -88,16 +102,26 @@ pub(crate) fn cost(input: &Path, options: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `pixflow purge KEY`.
+/// `pixflow purge KEY`: the stored variants deleted and, with `--cloudfront-distribution-id`,
+/// the edge invalidated (what replacing the original through the API does); prints the paths.
 pub(crate) fn purge(config: Config, key: &str) -> Result<(), String> {
     let key = validate_key(key).map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     rt.block_on(async {
         let state = AppState::from_config(config).await.map_err(|e| e.to_string())?;
-        let n = state.store.purge(&key).await.map_err(|e| e.to_string())?;
-        eprintln!("deleted {n} stored variant(s) of {key} from {}", state.store.describe());
-        println!("/{}*", key.to_url_path());
-        Ok(())
+        let fresh = pixflow::events::fresh::original_changed(&state, &key).await;
+        eprintln!("deleted {} stored variant(s) of {key} from {}", fresh.purged, state.store.describe());
+        match &fresh.invalidation_id {
+            Some(id) => eprintln!("CloudFront invalidation {id} created"),
+            None => eprintln!("no CloudFront distribution configured: invalidate these paths yourself"),
+        }
+        for path in pixflow::spec::edge_paths(&key) {
+            println!("{path}");
+        }
+        match fresh.errors.is_empty() {
+            true => Ok(()),
+            false => Err(fresh.errors.join("; ")),
+        }
     })
 }
 

@@ -28,17 +28,21 @@ pub enum Error {
     /// Only GET and HEAD are served (405).
     #[error("only GET and HEAD are allowed")]
     Method,
+    /// A write endpoint asked with a method it does not answer (405); the methods it does.
+    #[error("this endpoint answers {0}")]
+    ApiMethod(&'static str),
     /// An unknown `/_/` endpoint (404).
     #[error("no such endpoint")]
     NoEndpoint,
-    /// `POST /_/transform` without the configured API key (401).
-    #[error("POST /_/transform needs a valid X-Api-Key header")]
+    /// An endpoint that needs the configured API key, without it (401).
+    #[error("this endpoint needs a valid X-Api-Key header")]
     ApiKey,
     /// `--presets-only` and a URL with options other than one `t_` (403).
     #[error("only preset URLs (t_NAME) are served here")]
     PresetsOnly,
-    /// An AWS image handler URL naming a bucket other than the source's (403).
-    #[error("the bucket {0} is not this origin's source")]
+    /// A bucket this origin may not use (403): an AWS image handler URL naming a bucket other than
+    /// the source's, or a job naming one that is not the source, the result store or allowed.
+    #[error("the bucket {0} is not one this origin may use")]
     Bucket(String),
     /// Every transform slot stayed busy for the queue wait (503, with Retry-After).
     #[error("too many images are being transformed; retry shortly")]
@@ -71,6 +75,9 @@ impl Error {
                 SourceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 SourceError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
                 SourceError::Unavailable(_) => StatusCode::BAD_GATEWAY,
+                SourceError::Exists(_) => StatusCode::PRECONDITION_FAILED,
+                SourceError::Conflict(_) => StatusCode::CONFLICT,
+                SourceError::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
             },
             Error::Transform(e) => match e {
                 TransformError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -83,7 +90,7 @@ impl Error {
                 TransformError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Error::Store(_) => StatusCode::BAD_GATEWAY,
-            Error::Method => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Method | Error::ApiMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::NoEndpoint => StatusCode::NOT_FOUND,
             Error::ApiKey => StatusCode::UNAUTHORIZED,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -104,6 +111,9 @@ impl Error {
             Error::Source(SourceError::TooLarge(_)) => "source_too_large",
             Error::Source(SourceError::Timeout(_)) => "origin_timeout",
             Error::Source(SourceError::Unavailable(_)) => "origin_failure",
+            Error::Source(SourceError::Exists(_)) => "exists",
+            Error::Source(SourceError::Conflict(_)) => "conflict",
+            Error::Source(SourceError::ReadOnly) => "read_only",
             Error::Transform(TransformError::Unsupported(_)) => "unsupported_image",
             Error::Transform(TransformError::Corrupt(_)) => "corrupt_image",
             Error::Transform(TransformError::TooManyPixels(..) | TransformError::OverLimit(_)) => "too_large",
@@ -112,7 +122,7 @@ impl Error {
             Error::Transform(TransformError::Deadline) => "deadline_exceeded",
             Error::Transform(TransformError::Internal(_)) => "internal",
             Error::Store(_) => "result_store_failure",
-            Error::Method => "method_not_allowed",
+            Error::Method | Error::ApiMethod(_) => "method_not_allowed",
             Error::NoEndpoint => "not_found",
             Error::ApiKey => "api_key",
             Error::Busy => "busy",

@@ -6,12 +6,14 @@
 //! Modules, in the order a request meets them: [`spec`] (the URL), [`source`] (originals),
 //! [`cache`] (memory and result store), [`transform`] (pixels), [`http`] (status and headers),
 //! [`runtime`] (sockets). [`config`] reads flags and environment; [`error`] maps failures to HTTP.
+//! [`events`] is what happens when originals change: purges, invalidations, eager variants.
 
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod runtime;
 pub mod source;

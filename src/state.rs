@@ -48,6 +48,33 @@ pub struct AppState {
     pub(crate) permits: Arc<tokio::sync::Semaphore>,
     /// The memory budget (`--max-memory-mb`).
     pub(crate) budget: budget::MemoryBudget,
+    /// Writes to one key run one at a time (uploads, deletes, their purges and eager variants).
+    pub(crate) writes: Arc<KeyLocks>,
+    /// The S3 client, when the source or result store is a bucket (jobs naming other buckets).
+    #[cfg(feature = "aws")]
+    pub(crate) s3: Option<aws_sdk_s3::Client>,
+    /// CloudFront invalidations, with `--cloudfront-distribution-id`.
+    #[cfg(feature = "aws")]
+    pub(crate) invalidator: Option<crate::aws::Invalidator>,
+}
+
+/// Striped locks: writes to one key are serialised in this process, so concurrent replacements
+/// leave the result store holding the last write's variants. 64 stripes bound the memory.
+pub(crate) struct KeyLocks([tokio::sync::Mutex<()>; 64]);
+
+impl Default for KeyLocks {
+    fn default() -> Self {
+        KeyLocks(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+}
+
+impl KeyLocks {
+    /// Waits for the lock of `key`'s stripe.
+    pub(crate) async fn lock(&self, key: &crate::spec::Key) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key.as_str());
+        self.0[(hash % 64) as usize].lock().await
+    }
 }
 
 impl AppState {
@@ -68,6 +95,32 @@ impl AppState {
             versions,
             permits,
             budget,
+            writes: Arc::default(),
+            #[cfg(feature = "aws")]
+            s3: None,
+            #[cfg(feature = "aws")]
+            invalidator: None,
+        }
+    }
+
+    /// This state with an S3 client for jobs naming other buckets.
+    #[cfg(feature = "aws")]
+    pub fn with_s3(mut self, client: aws_sdk_s3::Client) -> Self {
+        self.s3 = Some(client);
+        self
+    }
+
+    /// This state with CloudFront invalidations on changes.
+    #[cfg(feature = "aws")]
+    pub fn with_invalidator(mut self, invalidator: crate::aws::Invalidator) -> Self {
+        self.invalidator = Some(invalidator);
+        self
+    }
+
+    /// The source's version of `key` is looked up again on next use (it just changed).
+    pub(crate) async fn forget_version(&self, key: &crate::spec::Key) {
+        if let Some(cache) = &self.versions {
+            cache.invalidate(key).await;
         }
     }
 
@@ -102,7 +155,23 @@ impl AppState {
                 config.cache_control.clone(),
             )),
         };
-        Ok(AppState::new(config, source, store))
+        #[cfg(feature = "aws")]
+        let invalidator = match &config.cloudfront_distribution_id {
+            Some(id) => Some(
+                crate::aws::Invalidator::new(id, config.cloudfront_endpoint.as_deref(), config.s3_timeout)
+                    .await,
+            ),
+            None => None,
+        };
+        let state = AppState::new(config, source, store);
+        #[cfg(feature = "aws")]
+        let state = AppState { s3, invalidator, ..state };
+        Ok(state)
+    }
+
+    /// The result store's bucket, when it is one (named in job results).
+    pub fn store_bucket(&self) -> Option<&str> {
+        self.config.store_location().map(|(bucket, _)| bucket)
     }
 
     /// KiB of the memory budget not reserved now.

@@ -1,8 +1,11 @@
-//! AWS: the S3 client built once per process, the S3 source and result store.
+//! AWS: the S3 client built once per process, the S3 source and result store, CloudFront
+//! invalidations.
 
+mod cloudfront;
 mod s3_source;
 mod s3_store;
 
+pub use cloudfront::Invalidator;
 pub use s3_source::S3Source;
 pub use s3_store::S3Store;
 

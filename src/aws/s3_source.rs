@@ -1,7 +1,7 @@
 //! Originals in S3: `GetObject` with the byte cap applied while the body streams in.
 
 use super::{classify, S3Location};
-use crate::source::{Meta, Original, Source, SourceError};
+use crate::source::{Listed, Meta, Original, Page, Source, SourceError, Written};
 use crate::spec::Key;
 use async_trait::async_trait;
 use aws_sdk_s3::error::SdkError;
@@ -121,5 +121,93 @@ impl Source for S3Source {
 
     fn describe(&self) -> String {
         format!("s3://{}/{}", self.location.bucket, self.location.prefix)
+    }
+
+    /// One `PutObject`: S3 stores an object whole or not at all. A `HeadObject` before it tells
+    /// a new key from a replaced one; `If-None-Match: *` is S3's own conditional write.
+    async fn put(
+        &self,
+        key: &Key,
+        bytes: bytes::Bytes,
+        content_type: &str,
+        only_if_new: bool,
+    ) -> Result<Written, SourceError> {
+        let existed = match self.head(key).await {
+            Ok(_) => true,
+            Err(SourceError::NotFound(_)) => false,
+            Err(e) => return Err(e),
+        };
+        if existed && only_if_new {
+            return Err(SourceError::Exists(key.to_string()));
+        }
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(self.object_key(key))
+            .content_type(content_type)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes));
+        if only_if_new {
+            request = request.if_none_match("*");
+        }
+        match request.send().await {
+            Ok(out) => Ok(Written { created: !existed, etag: out.e_tag().unwrap_or_default().to_string() }),
+            Err(e) if http_status(&e) == Some(412) => Err(SourceError::Exists(key.to_string())),
+            Err(e) if http_status(&e) == Some(403) => Err(denied("PutObject", key)),
+            Err(e) => Err(classify("PutObject", &e)),
+        }
+    }
+
+    /// S3's `DeleteObject` answers 204 whether or not the key existed: a `HeadObject` first.
+    async fn delete(&self, key: &Key) -> Result<bool, SourceError> {
+        match self.head(key).await {
+            Ok(_) => {}
+            Err(SourceError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        let out =
+            self.client.delete_object().bucket(&self.location.bucket).key(self.object_key(key)).send().await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if http_status(&e) == Some(403) => Err(denied("DeleteObject", key)),
+            Err(e) => Err(classify("DeleteObject", &e)),
+        }
+    }
+
+    async fn page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Page, SourceError> {
+        let base = &self.location.prefix;
+        let mut request = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.location.bucket)
+            .prefix(format!("{base}{prefix}"))
+            .max_keys(limit.clamp(1, 1000) as i32);
+        if let Some(after) = after {
+            request = request.start_after(format!("{base}{after}"));
+        }
+        let out = request.send().await.map_err(|e| classify("ListObjectsV2", &e))?;
+        let relative = |o: &aws_sdk_s3::types::Object| {
+            o.key().and_then(|k| k.strip_prefix(base.as_str())).map(str::to_string)
+        };
+        let items = out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                let key = crate::spec::validate_key(&relative(o)?).ok()?;
+                let modified = o.last_modified().and_then(|t| std::time::SystemTime::try_from(*t).ok());
+                Some(Listed {
+                    key: key.to_string(),
+                    bytes: o.size().unwrap_or(0).max(0) as u64,
+                    etag: o.e_tag().unwrap_or_default().to_string(),
+                    last_modified: crate::source::rfc3339(modified.unwrap_or(std::time::UNIX_EPOCH)),
+                })
+            })
+            .collect();
+        // The last key S3 looked at, listed or not, is where the next page starts.
+        let next = match out.is_truncated() {
+            Some(true) => out.contents().last().and_then(relative),
+            _ => None,
+        };
+        Ok(Page { items, next })
     }
 }

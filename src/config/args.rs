@@ -91,6 +91,25 @@ pub struct ServeArgs {
     /// When set, `POST /_/transform` needs this value in an `X-Api-Key` header.
     #[arg(long, env = "PIXFLOW_POST_API_KEY", hide_env_values = true)]
     pub post_api_key: Option<String>,
+    /// Turns on the write endpoints (`PUT`/`DELETE /_/originals/{key}`, `GET /_/originals`,
+    /// `POST /_/jobs`), which then need this value in an `X-Api-Key` header; at least 16
+    /// characters. Without it they are 404.
+    #[arg(long, env = "PIXFLOW_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Variants rendered as soon as an original arrives (an upload, an S3 event, a job without
+    /// variants): options separated by `;`, e.g. `w_200,h_200,c_fill;t_thumb`.
+    #[arg(long, env = "PIXFLOW_EAGER")]
+    pub eager: Option<String>,
+    /// Buckets a job may name besides the source and result buckets, comma-separated.
+    #[arg(long, env = "PIXFLOW_ALLOWED_BUCKETS", value_delimiter = ',')]
+    pub allowed_buckets: Vec<String>,
+    /// A CloudFront distribution to invalidate (`/{key}*`) when an original is replaced or
+    /// deleted.
+    #[arg(long, env = "PIXFLOW_CLOUDFRONT_DISTRIBUTION_ID")]
+    pub cloudfront_distribution_id: Option<String>,
+    /// A CloudFront-compatible endpoint for invalidations, e.g. a local AWS emulator.
+    #[arg(long, env = "PIXFLOW_CLOUDFRONT_ENDPOINT")]
+    pub cloudfront_endpoint: Option<String>,
     /// Serve the `/_/demo` page (a gallery of one page of keys). Default: on for the embedded
     /// samples, off for a folder or bucket; refused with `--secret` (its URLs are unsigned).
     #[arg(long, env = "PIXFLOW_DEMO")]

@@ -71,6 +71,16 @@ pub struct Config {
     pub allow_post: bool,
     /// The API key `POST /_/transform` needs, if any.
     pub post_api_key: Option<String>,
+    /// The write endpoints' API key; they are off (404) without one.
+    pub api_key: Option<String>,
+    /// Variants rendered when an original arrives, as written (`t_NAME` resolves at render time).
+    pub eager: Vec<crate::spec::TransformSpec>,
+    /// Buckets jobs may name besides the source and result buckets.
+    pub allowed_buckets: Vec<String>,
+    /// The CloudFront distribution invalidated when an original changes.
+    pub cloudfront_distribution_id: Option<String>,
+    /// A CloudFront-compatible endpoint (tests, emulators).
+    pub cloudfront_endpoint: Option<String>,
     /// `/_/demo` is served (the local server; not on Lambda).
     pub demo: bool,
     /// Transforms run at once.
@@ -128,6 +138,11 @@ impl Default for Config {
             revalidate: Duration::ZERO,
             allow_post: false,
             post_api_key: None,
+            api_key: None,
+            eager: Vec::new(),
+            allowed_buckets: Vec::new(),
+            cloudfront_distribution_id: None,
+            cloudfront_endpoint: None,
             demo: true,
             max_transforms: cpus(),
             queue_wait: Duration::from_millis(defaults::QUEUE_WAIT_MS),
@@ -161,6 +176,24 @@ impl Config {
         match &self.source {
             #[cfg(feature = "aws")]
             SourceConfig::S3(location) => Some(&location.bucket),
+            _ => None,
+        }
+    }
+
+    /// The source's bucket and prefix, when it is a bucket.
+    pub fn source_location(&self) -> Option<(&str, &str)> {
+        match &self.source {
+            #[cfg(feature = "aws")]
+            SourceConfig::S3(l) => Some((&l.bucket, &l.prefix)),
+            _ => None,
+        }
+    }
+
+    /// The result store's bucket and prefix, when it is a bucket.
+    pub fn store_location(&self) -> Option<(&str, &str)> {
+        match &self.result_store {
+            #[cfg(feature = "aws")]
+            StoreConfig::S3(l) => Some((&l.bucket, &l.prefix)),
             _ => None,
         }
     }
@@ -203,6 +236,7 @@ impl Config {
         if args.cache_control.contains(['\r', '\n']) {
             return Err(bad("--cache-control", "must be one header line"));
         }
+        let eager = eager(args.eager.as_deref(), &presets, args.max_output_side)?;
         Ok(Config {
             source,
             result_store,
@@ -231,6 +265,19 @@ impl Config {
                 }
                 k => k.map(str::to_string),
             },
+            api_key: match args.api_key.as_deref() {
+                Some(k) if k.len() < 16 => return Err(bad("--api-key", "must be at least 16 characters")),
+                k => k.map(str::to_string),
+            },
+            eager,
+            allowed_buckets: args
+                .allowed_buckets
+                .iter()
+                .map(|b| b.trim().to_string())
+                .filter(|b| !b.is_empty())
+                .collect(),
+            cloudfront_distribution_id: args.cloudfront_distribution_id.clone().filter(|d| !d.is_empty()),
+            cloudfront_endpoint: args.cloudfront_endpoint.clone(),
             demo,
             max_transforms: match args.max_transforms {
                 Some(0) => return Err(bad("--max-transforms", "must be at least 1")),
@@ -250,6 +297,29 @@ impl Config {
             idle_timeout: Duration::from_secs_f64(positive("--idle-timeout-secs", args.idle_timeout_secs)?),
         })
     }
+}
+
+/// `--eager`: variants separated by `;`, each parsed as a URL's options; a `t_NAME` must name a
+/// configured preset.
+fn eager(
+    given: Option<&str>,
+    presets: &Presets,
+    max_side: u32,
+) -> Result<Vec<crate::spec::TransformSpec>, ConfigError> {
+    let variants = given.unwrap_or("").split(';').map(str::trim).filter(|v| !v.is_empty());
+    variants
+        .map(|v| {
+            let spec =
+                crate::spec::parse_options(v, max_side).map_err(|e| bad("--eager", format!("`{v}`: {e}")))?;
+            match &spec.preset {
+                Some(name) if presets.get(name).is_none() => {
+                    Err(bad("--eager", format!("`{v}`: no preset named {name}")))
+                }
+                _ if spec.is_identity() => Err(bad("--eager", format!("`{v}` has no options"))),
+                _ => Ok(spec),
+            }
+        })
+        .collect()
 }
 
 /// Where originals come from and results go.

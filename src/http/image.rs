@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Unix time now.
-pub(super) fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -133,6 +133,14 @@ async fn variant(
         _ => "cache;desc=\"memory\"".to_string(),
     };
     Ok(response::image(rendered.bytes.clone(), rendered.format.mime(), &caching, Some(&timing)))
+}
+
+/// A variant made sure of in the result store, past the memory cache (jobs and eager variants):
+/// the stored one if it was made from the current version, else fetched, transformed and stored.
+pub(crate) async fn render_stored(state: &AppState, key: Key, resolved: Resolved) -> Result<Rendered, Error> {
+    let meta = state.source_version(&key).await?;
+    let vk = VariantKey { key, variant: resolved.variant, source_version: meta.etag };
+    render(state, &vk, resolved.spec, meta.len, Arc::default()).await
 }
 
 /// A memory miss: the result store if it holds this version, else fetch, transform and store.

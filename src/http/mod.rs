@@ -3,9 +3,10 @@
 //! pipeline), `slots` and `budget` bound the work in flight, `post` takes images in request
 //! bodies, and `response` owns every header.
 
+mod api;
 pub(crate) mod budget;
 mod demo;
-mod image;
+pub(crate) mod image;
 mod post;
 mod response;
 mod router;

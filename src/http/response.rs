@@ -88,7 +88,11 @@ pub(super) fn json(status: StatusCode, body: serde_json::Value) -> Response {
 
 /// A JSON body that no cache keeps (a POST's answer).
 pub(super) fn json_uncached(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut resp = json(status, body);
+    uncached(json(status, body))
+}
+
+/// `resp` marked for no cache to keep.
+pub(super) fn uncached(mut resp: Response) -> Response {
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
@@ -97,7 +101,11 @@ pub(super) fn json_uncached(status: StatusCode, body: serde_json::Value) -> Resp
 pub(super) fn error(e: &Error) -> Response {
     let mut resp = json(e.status(), serde_json::json!({ "error": e.code(), "message": e.public_message() }));
     if e.status() == StatusCode::METHOD_NOT_ALLOWED {
-        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        let allow = match e {
+            Error::ApiMethod(methods) => methods,
+            _ => "GET, HEAD",
+        };
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     if e.status() == StatusCode::SERVICE_UNAVAILABLE {
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -148,6 +156,15 @@ pub(super) fn script(source: &'static str) -> Response {
         .header(header::CACHE_CONTROL, "public, max-age=3600")
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .body(Body::from(source))
+        .unwrap_or_else(|_| fallback())
+}
+
+/// 204 with no body, cached nowhere (a DELETE's answer).
+pub(super) fn no_content() -> Response {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::empty())
         .unwrap_or_else(|_| fallback())
 }
 

@@ -1,5 +1,5 @@
-//! Routing only: `POST /_/transform`, the service's own `/_/` endpoints, and every other GET or
-//! HEAD to the image path. Errors become their JSON answer here, and HEAD loses its body.
+//! Routing only: the write endpoints (`api`), `POST /_/transform`, the service's own `/_/`
+//! endpoints, and every other GET or HEAD to the image path. Errors become their JSON answer here, and HEAD loses its body.
 
 use super::response;
 use crate::error::Error;
@@ -13,16 +13,18 @@ pub(super) async fn handle(State(state): State<AppState>, req: Request) -> Respo
     let (req, body) = req.into_parts();
     let head = req.method == Method::HEAD;
     let path = req.uri.path();
-    let result =
-        if req.method == Method::POST && (path == "/_/transform" || path.starts_with("/_/transform/")) {
-            super::post::transform(&state, &req, body).await
-        } else if !matches!(req.method, Method::GET | Method::HEAD) {
-            Err(Error::Method)
-        } else if path == "/_" || path.starts_with("/_/") {
-            endpoint(&state, path).await
-        } else {
-            super::image::serve(&state, &req).await
-        };
+    let api = super::api::owns(path);
+    let result = if api {
+        super::api::handle(&state, &req, body).await
+    } else if req.method == Method::POST && (path == "/_/transform" || path.starts_with("/_/transform/")) {
+        super::post::transform(&state, &req, body).await
+    } else if !matches!(req.method, Method::GET | Method::HEAD) {
+        Err(Error::Method)
+    } else if path == "/_" || path.starts_with("/_/") {
+        endpoint(&state, path).await
+    } else {
+        super::image::serve(&state, &req).await
+    };
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -31,7 +33,11 @@ pub(super) async fn handle(State(state): State<AppState>, req: Request) -> Respo
             } else if let Some(detail) = e.log_detail() {
                 tracing::info!(path = %req.uri.path(), %detail, "source refused");
             }
-            response::error(&e)
+            match api {
+                // Nothing about a write is cached, its refusals included.
+                true => response::uncached(response::error(&e)),
+                false => response::error(&e),
+            }
         }
     };
     if head {

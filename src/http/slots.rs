@@ -40,6 +40,15 @@ pub async fn run_guarded<F>(state: &AppState, what: &str, work: F) -> Result<tra
 where
     F: FnOnce() -> Result<transform::Output, TransformError> + Send + 'static,
 {
+    run_in_slot(state, what, work).await
+}
+
+/// [`run_guarded`] for work with any result (an upload's check).
+pub(crate) async fn run_in_slot<T, F>(state: &AppState, what: &str, work: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, TransformError> + Send + 'static,
+{
     let permit = tokio::time::timeout(state.config.queue_wait, state.permits.clone().acquire_owned())
         .await
         .map_err(|_| Error::Busy)?

@@ -1,6 +1,6 @@
 //! A folder of originals on the local disk.
 
-use super::{Meta, Original, Source, SourceError};
+use super::{Listed, Meta, Original, Page, Source, SourceError, Written};
 use crate::spec::Key;
 use async_trait::async_trait;
 use std::io;
@@ -62,6 +62,61 @@ fn etag_of(meta: &std::fs::Metadata) -> String {
     )
 }
 
+impl LocalSource {
+    /// The path `key` is written to, its parent folders created, each checked to lie inside the
+    /// root (a symbolic link inside the folder must not lead a write out of it).
+    fn writable_path(&self, key: &Key) -> Result<PathBuf, SourceError> {
+        let path = self.root.join(key.as_str());
+        let parent = path.parent().ok_or_else(|| SourceError::Conflict(key.to_string()))?;
+        let conflict = |e: io::Error| match e.kind() {
+            io::ErrorKind::NotADirectory | io::ErrorKind::AlreadyExists => {
+                SourceError::Conflict(key.to_string())
+            }
+            _ => SourceError::Unavailable(e.to_string()),
+        };
+        // The deepest folder that exists must resolve inside the root; the ones made below it
+        // are new, so they are not links.
+        let mut existing = parent;
+        while !existing.exists() {
+            existing = existing.parent().unwrap_or(&self.root);
+        }
+        let resolved = existing.canonicalize().map_err(conflict)?;
+        if !resolved.starts_with(&self.root) || !resolved.is_dir() {
+            return Err(SourceError::Conflict(key.to_string()));
+        }
+        std::fs::create_dir_all(parent).map_err(conflict)?;
+        Ok(path)
+    }
+
+    /// Every file below the root with a valid key, and its metadata (no links followed).
+    fn files(root: &Path) -> io::Result<Vec<(Key, std::fs::Metadata)>> {
+        let mut found = Vec::new();
+        let mut dirs = vec![root.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    dirs.push(entry.path());
+                } else if kind.is_file() {
+                    let path = entry.path();
+                    let rel = path.strip_prefix(root).map(|p| p.to_string_lossy().into_owned());
+                    let is_temporary = entry.file_name().to_string_lossy().starts_with(TEMPORARY);
+                    if let Some(key) = rel.ok().and_then(|r| crate::spec::validate_key(&r).ok()) {
+                        if !is_temporary {
+                            found.push((key, entry.metadata()?));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Uploads are written under this name first and renamed; listings never show one.
+const TEMPORARY: &str = ".pixflow-upload-";
+
 #[async_trait]
 impl Source for LocalSource {
     async fn head(&self, key: &Key) -> Result<Meta, SourceError> {
@@ -114,7 +169,7 @@ impl Source for LocalSource {
                     let kind = entry.file_type()?;
                     if kind.is_dir() {
                         dirs.push(entry.path());
-                    } else if kind.is_file() {
+                    } else if kind.is_file() && !entry.file_name().to_string_lossy().starts_with(TEMPORARY) {
                         let rel = entry.path().strip_prefix(&root).map(|p| p.to_string_lossy().into_owned());
                         if let Ok(key) =
                             rel.map_err(|_| ()).and_then(|r| crate::spec::validate_key(&r).map_err(|_| ()))
@@ -136,5 +191,88 @@ impl Source for LocalSource {
 
     fn describe(&self) -> String {
         format!("folder {}", self.root.display())
+    }
+
+    async fn put(
+        &self,
+        key: &Key,
+        bytes: bytes::Bytes,
+        _: &str,
+        only_if_new: bool,
+    ) -> Result<Written, SourceError> {
+        let path = self.writable_path(key)?;
+        let key = key.clone();
+        let write = move || {
+            let unavailable = |e: io::Error| SourceError::Unavailable(e.to_string());
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir = path.parent().expect("writable_path has a parent");
+            let tmp = dir.join(format!("{TEMPORARY}{}-{n}", std::process::id()));
+            std::fs::write(&tmp, &bytes).map_err(unavailable)?;
+            let existed = std::fs::symlink_metadata(&path).is_ok();
+            // A hard link is created only where no name exists: `If-None-Match: *` without a race.
+            let placed = match only_if_new {
+                true => std::fs::hard_link(&tmp, &path).and_then(|()| std::fs::remove_file(&tmp)),
+                false => std::fs::rename(&tmp, &path),
+            };
+            if let Err(e) = placed {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(match e.kind() {
+                    io::ErrorKind::AlreadyExists => SourceError::Exists(key.to_string()),
+                    io::ErrorKind::IsADirectory | io::ErrorKind::DirectoryNotEmpty => {
+                        SourceError::Conflict(key.to_string())
+                    }
+                    _ => unavailable(e),
+                });
+            }
+            let meta = std::fs::metadata(&path).map_err(unavailable)?;
+            Ok(Written { created: !existed, etag: etag_of(&meta) })
+        };
+        tokio::task::spawn_blocking(write).await.map_err(|e| SourceError::Unavailable(e.to_string()))?
+    }
+
+    async fn delete(&self, key: &Key) -> Result<bool, SourceError> {
+        let (path, _) = match self.resolve(key).await {
+            Ok(found) => found,
+            Err(SourceError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        // The name, not what a link inside the folder points to.
+        let name = self.root.join(key.as_str());
+        let target = if std::fs::symlink_metadata(&name).is_ok() { name } else { path };
+        match tokio::fs::remove_file(&target).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(SourceError::Unavailable(e.to_string())),
+        }
+    }
+
+    async fn page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Page, SourceError> {
+        let root = self.root.clone();
+        let (prefix, after) = (prefix.to_string(), after.unwrap_or("").to_string());
+        let walk = move || -> io::Result<Page> {
+            let mut files: Vec<_> = LocalSource::files(&root)?
+                .into_iter()
+                .filter(|(k, _)| k.as_str().starts_with(&prefix) && k.as_str() > after.as_str())
+                .collect();
+            files.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            let more = files.len() > limit;
+            files.truncate(limit);
+            let next = more.then(|| files.last().map(|(k, _)| k.to_string())).flatten();
+            let items = files
+                .into_iter()
+                .map(|(key, meta)| Listed {
+                    key: key.to_string(),
+                    bytes: meta.len(),
+                    etag: etag_of(&meta),
+                    last_modified: super::rfc3339(meta.modified().unwrap_or(std::time::UNIX_EPOCH)),
+                })
+                .collect();
+            Ok(Page { items, next })
+        };
+        tokio::task::spawn_blocking(walk)
+            .await
+            .map_err(|e| SourceError::Unavailable(e.to_string()))?
+            .map_err(|e| SourceError::Unavailable(e.to_string()))
     }
 }

@@ -44,6 +44,48 @@ pub enum SourceError {
     /// Any other origin failure (502).
     #[error("the origin failed: {0}")]
     Unavailable(String),
+    /// `If-None-Match: *` and the key exists (412).
+    #[error("an original already exists at `{0}`")]
+    Exists(String),
+    /// The key cannot name a file here: a folder is in the way, or a file where a folder must
+    /// be (409).
+    #[error("`{0}` conflicts with an existing original or folder")]
+    Conflict(String),
+    /// This source cannot be written (405): the embedded samples.
+    #[error("this source is read-only: serve a folder or a bucket to write originals")]
+    ReadOnly,
+}
+
+/// What storing an original did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// True when the key was new, false when an original was replaced.
+    pub created: bool,
+    /// The stored original's version tag (as [`Meta::etag`] reads it back).
+    pub etag: String,
+}
+
+/// One listed original.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listed {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// As [`Meta::etag`].
+    pub etag: String,
+    /// RFC 3339, UTC.
+    pub last_modified: String,
+}
+
+/// One page of a listing, in key order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Page {
+    /// The originals.
+    pub items: Vec<Listed>,
+    /// The key to pass as `after` for the next page; `None` on the last page.
+    pub next: Option<String>,
 }
 
 /// Where originals come from.
@@ -58,4 +100,34 @@ pub trait Source: Send + Sync + 'static {
     async fn list(&self, limit: Option<usize>) -> Result<Vec<Key>, SourceError>;
     /// A short description for logs.
     fn describe(&self) -> String;
+
+    /// Stores `bytes` as the original at `key` whole or not at all (readers see the old or the
+    /// new bytes, never part); with `only_if_new`, refuses to replace ([`SourceError::Exists`]).
+    async fn put(
+        &self,
+        key: &Key,
+        bytes: Bytes,
+        content_type: &str,
+        only_if_new: bool,
+    ) -> Result<Written, SourceError> {
+        let _ = (key, bytes, content_type, only_if_new);
+        Err(SourceError::ReadOnly)
+    }
+
+    /// Deletes the original at `key`; false when there was none.
+    async fn delete(&self, key: &Key) -> Result<bool, SourceError> {
+        let _ = key;
+        Err(SourceError::ReadOnly)
+    }
+
+    /// Up to `limit` originals whose keys start with `prefix` and sort after `after`.
+    async fn page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Page, SourceError> {
+        let _ = (prefix, after, limit);
+        Err(SourceError::ReadOnly)
+    }
+}
+
+/// A time as RFC 3339 UTC to the second (`2026-12-03T15:16:00Z`), for listings.
+pub(crate) fn rfc3339(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
 }

@@ -73,3 +73,15 @@ pub fn origin_form(
     out.push_str(&extra);
     Ok(out)
 }
+
+/// The CloudFront invalidation paths that clear every URL made from `key`: its origin forms
+/// (`/{key}` and `/{key}?o=…`) are all under `/{key}*`, and a key the path grammar would misread
+/// is also cached as `/-/{key}…`. Percent-encoded as the origin form writes them.
+pub fn edge_paths(key: &super::Key) -> Vec<String> {
+    let path = key.to_url_path();
+    let mut paths = vec![format!("/{path}*")];
+    if misread(key.as_str()) {
+        paths.push(format!("/-/{path}*"));
+    }
+    paths
+}

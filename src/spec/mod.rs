@@ -18,9 +18,10 @@ mod sign;
 mod values;
 
 pub use dialects::imgix;
-pub use edge::origin_form;
+pub use edge::{edge_paths, origin_form};
 pub use hints::Hints;
 pub use key::{validate_key, Key};
+pub(crate) use parse::decode_form;
 pub use parse::{parse_options, parse_post, parse_request, HandlerRequest, ParsedRequest, SpecError};
 pub use presets::Presets;
 pub use resolve::{resolve, Request, ResolveError, Resolved, Rules, Variant, POST_SIGNED_PATH};

@@ -21,7 +21,7 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    pub(super) fn new(code: &'static str, token: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, token: &str, message: impl Into<String>) -> Self {
         SpecError { code, token: token.to_string(), message: message.into() }
     }
 
@@ -183,7 +183,7 @@ fn decode(s: &str) -> Result<String, SpecError> {
         .map_err(|_| SpecError::new("bad_key", s, "percent-encoding does not decode to UTF-8"))
 }
 
-fn decode_form(s: &str) -> Result<String, SpecError> {
+pub(crate) fn decode_form(s: &str) -> Result<String, SpecError> {
     decode(&s.replace('+', " "))
 }
 

@@ -27,6 +27,7 @@ mod heif;
 #[cfg(feature = "heic")]
 mod hevc;
 pub mod identify;
+pub mod inspect;
 mod jpeg_cut;
 mod jpeg_meta;
 mod jpeg_turbo;
