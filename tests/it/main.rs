@@ -32,6 +32,7 @@ mod smart;
 mod svg;
 mod uploads;
 mod vectors;
+mod writes;
 
 use axum::body::Body;
 use http::{HeaderMap, Request, StatusCode};
