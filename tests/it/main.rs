@@ -10,6 +10,7 @@ mod cli;
 mod codecs;
 mod contract;
 mod dc_only;
+mod events;
 mod faults;
 mod fixtures;
 mod foreign;

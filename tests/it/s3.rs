@@ -13,6 +13,8 @@ pub struct Moto {
     pub endpoint: String,
     pub access_key: String,
     pub secret_key: String,
+    /// A CloudFront distribution for invalidation tests.
+    pub distribution_id: String,
     _child: std::sync::Mutex<Child>,
 }
 
@@ -43,6 +45,7 @@ pub fn moto() -> &'static Moto {
             endpoint: v["endpoint"].as_str().unwrap().to_string(),
             access_key: v["access_key"].as_str().unwrap().to_string(),
             secret_key: v["secret_key"].as_str().unwrap().to_string(),
+            distribution_id: v["distribution_id"].as_str().unwrap().to_string(),
             _child: std::sync::Mutex::new(child),
         }
     })
@@ -50,17 +53,55 @@ pub fn moto() -> &'static Moto {
 
 /// A client for `endpoint` with the given secret (a wrong one tests signature checking).
 pub fn client(endpoint: &str, access_key: &str, secret: &str, timeout: Duration) -> aws_sdk_s3::Client {
-    let shared = aws_config::SdkConfig::builder()
+    s3_client_from(&shared(access_key, secret), &S3Settings { endpoint: Some(endpoint.to_string()), timeout })
+}
+
+/// An SDK configuration with these credentials.
+pub fn shared(access_key: &str, secret: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(Credentials::new(
             access_key, secret, None, None, "test",
         )))
         .behavior_version(aws_config::BehaviorVersion::latest())
-        .build();
-    s3_client_from(&shared, &S3Settings { endpoint: Some(endpoint.to_string()), timeout })
+        .build()
 }
 
 impl Moto {
+    /// The invalidator pixflow would build with `--cloudfront-distribution-id`.
+    pub fn invalidator(&self) -> pixflow::aws::Invalidator {
+        let shared = shared(&self.access_key, &self.secret_key);
+        pixflow::aws::Invalidator::from_shared(
+            &shared,
+            &self.distribution_id,
+            Some(&self.endpoint),
+            Duration::from_secs(10),
+        )
+    }
+
+    /// The paths of every invalidation of the test distribution so far, from moto's own state
+    /// (`/moto-api/data.json`): moto 5.2.5 refuses the signatures of CloudFront's GET calls
+    /// (boto3's too), so `ListInvalidations` cannot be used against it.
+    pub async fn invalidated_paths(&self) -> Vec<String> {
+        let url = format!("{}/moto-api/data.json", self.endpoint);
+        let data: serde_json::Value = tokio::task::spawn_blocking(move || {
+            let text = ureq::get(&url).call().unwrap().into_string().unwrap();
+            serde_json::from_str(&text).unwrap()
+        })
+        .await
+        .unwrap();
+        let mine = format!("/distribution/{}/", self.distribution_id);
+        data["cloudfront"]["Invalidation"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|i| i["location"].as_str().is_some_and(|l| l.contains(&mine)))
+            .flat_map(|i| i["paths"].as_array().cloned().unwrap_or_default())
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect()
+    }
+
     pub fn client(&self) -> aws_sdk_s3::Client {
         client(&self.endpoint, &self.access_key, &self.secret_key, Duration::from_secs(10))
     }
