@@ -120,11 +120,12 @@ async fn uploads_to_a_bucket_purge_variants_and_invalidate_the_edge() {
     assert_eq!(listed.json()["items"][0]["key"], "photos/my cat+1.jpg");
     assert_eq!(listed.json()["items"][0]["bytes"].as_u64(), Some(fixture("small.png").len() as u64));
 
-    let before = m.invalidated_paths().await.len();
+    let mine = |paths: Vec<String>| paths.iter().filter(|p| *p == "/photos/my%20cat%2B1.jpg*").count();
+    let before = mine(m.invalidated_paths().await);
     let deleted = request(&s, "DELETE", "/_/originals/photos/my%20cat+1.jpg", &headers).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert!(objects(&b, "").await.is_empty(), "original and variants gone: {:?}", objects(&b, "").await);
-    assert_eq!(m.invalidated_paths().await.len(), before + 1);
+    assert_eq!(mine(m.invalidated_paths().await), before + 1);
     assert_eq!(request(&s, "GET", "/w_40/photos/my%20cat+1.jpg", &[]).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -244,4 +245,145 @@ fn s3_event_keys_decode_plus_as_space_and_percent_escapes() {
     assert_eq!(decode_key("photos/my+cat.jpg"), "photos/my cat.jpg");
     assert_eq!(decode_key("a%2Bb%C3%A4.jpg"), "a+bä.jpg");
     assert_eq!(decode_key("100%25+sure.png"), "100% sure.png");
+}
+
+/// The environment of a pixflow process over `bucket` on moto, as the stack sets it on Lambda.
+fn bucket_env(command: &mut std::process::Command, bucket: &str) {
+    let m = moto();
+    command
+        .env_clear()
+        .env("PIXFLOW_SOURCE", format!("s3://{bucket}/originals"))
+        .env("PIXFLOW_RESULT_STORE", format!("s3://{bucket}/results"))
+        .env("PIXFLOW_S3_ENDPOINT", &m.endpoint)
+        .env("PIXFLOW_EAGER", "w_40;w_20,h_20,c_fill")
+        .env("PIXFLOW_CLOUDFRONT_DISTRIBUTION_ID", &m.distribution_id)
+        .env("PIXFLOW_CLOUDFRONT_ENDPOINT", &m.endpoint)
+        .env("AWS_ACCESS_KEY_ID", &m.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &m.secret_key)
+        .env("AWS_REGION", "us-east-1");
+}
+
+/// The artifact as the event function (`PIXFLOW_LAMBDA_ROLE=events`) under cargo-lambda's
+/// emulator, invoked through the emulator's Lambda Invoke endpoint with AWS's documented event.
+#[test]
+fn the_built_binary_handles_s3_events_under_the_runtime_emulator() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let m = moto();
+    let b = rt.block_on(m.bucket());
+    rt.block_on(m.put(&b, "originals/new photo.jpg", &fixture("quadrants.jpg")));
+    let etag = rt.block_on(etag_of(&b, "originals/new photo.jpg"));
+    let mut emu = crate::lambda::emulator();
+    let mut function = std::process::Command::new(env!("CARGO_BIN_EXE_pixflow"));
+    bucket_env(&mut function, &b);
+    function.env("PIXFLOW_LAMBDA_ROLE", "events");
+    emu.serve(function, 512);
+    let invoke = |event: &serde_json::Value| {
+        let url = format!("http://127.0.0.1:{}/2015-03-31/functions/_/invocations", emu.port);
+        let resp =
+            ureq::post(&url).timeout(std::time::Duration::from_secs(60)).send_string(&event.to_string());
+        match resp {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
+            Err(e) => panic!("invoke: {e}"),
+        }
+    };
+    let (status, body) = invoke(&notification("ObjectCreated:Put", &b, "originals/new+photo.jpg", &etag));
+    assert_eq!(status, 200, "{body}");
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(summary["succeeded"].as_u64(), Some(1), "{summary}");
+    let mut stored = rt.block_on(objects(&b, "results/"));
+    stored.sort();
+    assert_eq!(stored, ["results/new photo.jpg/c_fill,h_20,w_20", "results/new photo.jpg/w_40"]);
+    assert!(rt.block_on(m.invalidated_paths()).contains(&"/new%20photo.jpg*".to_string()));
+    let (status, body) = invoke(&serde_json::json!({"hello": "world"}));
+    assert_eq!(status, 200, "an empty notification is no work: {body}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["records"].as_u64(), Some(0));
+}
+
+/// A process killed on drop.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// End to end, as a user meets it: `pixflow serve` over a bucket with `--eager` and invalidations,
+/// driven over HTTP — upload → eager variants in the result store → replace → variants purged and
+/// an invalidation recorded → delete → 404.
+#[test]
+fn upload_replace_delete_end_to_end_against_pixflow_serve() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let m = moto();
+    let b = rt.block_on(m.bucket());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pixflow"));
+    bucket_env(&mut command, &b);
+    command
+        .arg("serve")
+        .env("PIXFLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PIXFLOW_API_KEY", KEY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let _server = Running(command.spawn().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "pixflow serve did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let send = |req: ureq::Request, body: Option<&[u8]>| -> (u16, Vec<u8>) {
+        let resp = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        let resp = match resp {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let status = resp.status();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+        (status, bytes)
+    };
+    let put =
+        |bytes: &[u8]| send(ureq::put(&url("/_/originals/cats/tom.jpg")).set("x-api-key", KEY), Some(bytes));
+
+    let (status, body) = put(&fixture("quadrants.jpg"));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let first: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let mut stored = rt.block_on(objects(&b, "results/"));
+    stored.sort();
+    assert_eq!(stored, ["results/cats/tom.jpg/c_fill,h_20,w_20", "results/cats/tom.jpg/w_40"]);
+    let (status, variant) = send(ureq::get(&url("/w_40/cats/tom.jpg")), None);
+    assert_eq!((status, image::load_from_memory(&variant).unwrap().height()), (200, 20));
+
+    let invalidations = rt.block_on(m.invalidated_paths()).iter().filter(|p| *p == "/cats/tom.jpg*").count();
+    let (status, body) = put(&fixture("big.jpg"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let second: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(second["purged"].as_u64(), Some(2));
+    assert_ne!(second["etag"], first["etag"]);
+    let after = rt.block_on(m.invalidated_paths()).iter().filter(|p| *p == "/cats/tom.jpg*").count();
+    assert_eq!(after, invalidations + 1, "the replacement invalidated the edge");
+    let (_, variant) = send(ureq::get(&url("/w_40/cats/tom.jpg")), None);
+    assert_eq!(image::load_from_memory(&variant).unwrap().height(), 20, "1600×800 → 40×20");
+    let stored_version = rt.block_on(async {
+        let out = m.client().head_object().bucket(&b).key("results/cats/tom.jpg/w_40").send().await.unwrap();
+        out.metadata().and_then(|md| md.get("source-etag")).cloned().unwrap()
+    });
+    assert_eq!(
+        Some(stored_version.as_str()),
+        second["etag"].as_str(),
+        "the stored variant is the new version's"
+    );
+
+    let (status, _) = send(ureq::delete(&url("/_/originals/cats/tom.jpg")).set("x-api-key", KEY), None);
+    assert_eq!(status, 204);
+    assert!(rt.block_on(objects(&b, "")).is_empty());
+    assert_eq!(send(ureq::get(&url("/w_40/cats/tom.jpg")), None).0, 404);
+    assert_eq!(send(ureq::get(&url("/cats/tom.jpg")), None).0, 404);
 }
