@@ -102,7 +102,7 @@ async fn an_upload_is_stored_described_and_served_then_replaced() {
     assert_eq!(std::fs::read(s.originals.path().join("photos/my cat.jpg")).unwrap(), fixture("orient/6.jpg"));
     let served = request(&s.state, "GET", "/w_40/photos/my%20cat.jpg", &[]).await;
     assert_eq!((served.status, served.image().width(), served.image().height()), (StatusCode::OK, 40, 20));
-    assert_eq!(served.header("etag").is_some(), true);
+    assert!(served.header("etag").is_some());
 
     let again = put(&s, "photos/my%20cat.jpg", fixture("quadrants.png"), &[]).await;
     assert_eq!(again.status, StatusCode::OK, "a replacement is 200");
@@ -329,11 +329,7 @@ async fn jobs_render_variants_and_report_each_outcome() {
     assert_eq!((r["sourceKey"].as_str(), r["contentType"].as_str()), (Some("a.jpg"), Some("image/webp")));
     assert_eq!((r["width"].as_u64(), r["height"].as_u64()), (Some(60), Some(30)));
     let dest = r["destinationKey"].as_str().unwrap();
-    assert_eq!(
-        std::fs::metadata(dest).unwrap().len() > r["fileSize"].as_u64().unwrap(),
-        true,
-        "header + bytes"
-    );
+    assert!(std::fs::metadata(dest).unwrap().len() > r["fileSize"].as_u64().unwrap(), "header + bytes");
     assert_eq!(r["message"], "ok");
 
     // The seeds' shapes: an image key alone gets the eager variants.
