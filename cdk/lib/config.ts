@@ -27,6 +27,18 @@ export interface PixflowConfig {
   readonly sourcePrefix: string;
   /** Name of a Secrets Manager secret holding the URL signing secret; unsigned URLs when unset. */
   readonly signingSecretName?: string;
+  /**
+   * Name of a Secrets Manager secret holding the API key of the write endpoints (`/_/originals`,
+   * `/_/jobs`); they and the `/_/*` behaviour that reaches them exist only when it is set.
+   */
+  readonly apiKeySecretName?: string;
+  /** Variants rendered when an original arrives, `w_200,h_200,c_fill;t_thumb`; none by default. */
+  readonly eager?: string;
+  /**
+   * The event function on the source bucket's notifications (purge, invalidation, eager variants);
+   * on by default, `-c events=false` leaves it out.
+   */
+  readonly events: boolean;
   /** Let `t_NAME` URLs through unsigned. */
   readonly allowUnsignedPresets: boolean;
   /** Presets, `name=tokens;name=tokens`. */
@@ -51,6 +63,13 @@ function num(ctx: Context, key: string, fallback: number, min: number, max: numb
 function str(ctx: Context, key: string): string | undefined {
   const v = ctx(key);
   return v === undefined || v === '' ? undefined : String(v);
+}
+
+function bool(ctx: Context, key: string, fallback: boolean): boolean {
+  const v = str(ctx, key);
+  if (v === undefined) return fallback;
+  if (v !== 'true' && v !== 'false') throw new Error(`context ${key}: expected true or false, got ${v}`);
+  return v === 'true';
 }
 
 export function readConfig(ctx: Context, baseDir: string): PixflowConfig {
@@ -91,6 +110,9 @@ export function readConfig(ctx: Context, baseDir: string): PixflowConfig {
     sourceBucketName: str(ctx, 'sourceBucketName'),
     sourcePrefix,
     signingSecretName: str(ctx, 'signingSecretName'),
+    apiKeySecretName: str(ctx, 'apiKeySecretName'),
+    eager: str(ctx, 'eager'),
+    events: bool(ctx, 'events', true),
     allowUnsignedPresets: str(ctx, 'allowUnsignedPresets') === 'true',
     presets: str(ctx, 'presets'),
     maxOutputSide: num(ctx, 'maxOutputSide', 8192, 16, 65535),

@@ -1,8 +1,10 @@
-// The stack only composes: storage, the image function, the edge, monitoring, and the outputs.
+// The stack only composes: storage, the image function, the edge, the event function, monitoring,
+// and the outputs.
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PixflowConfig } from './config';
 import { Edge } from './constructs/edge';
+import { EventFunction } from './constructs/event-function';
 import { ImageFunction } from './constructs/image-function';
 import { Monitoring } from './constructs/monitoring';
 import { Storage } from './constructs/storage';
@@ -32,6 +34,8 @@ export class PixflowStack extends Stack {
       presets: c.presets,
       signingSecretName: c.signingSecretName,
       allowUnsignedPresets: c.allowUnsignedPresets,
+      apiKeySecretName: c.apiKeySecretName,
+      eager: c.eager,
     });
     const edge = new Edge(this, 'Edge', {
       functionUrl: image.url,
@@ -41,7 +45,24 @@ export class PixflowStack extends Stack {
       domainName: c.domainName,
       certificateArn: c.certificateArn,
       logs: storage.logs,
+      writeEndpoints: c.apiKeySecretName !== undefined,
     });
+    if (c.events) {
+      new EventFunction(this, 'Events', {
+        artifact: c.artifact,
+        architecture: c.architecture,
+        memoryMb: c.memoryMb,
+        timeoutSeconds: Math.max(c.timeoutSeconds, 60),
+        source: storage.source,
+        sourcePrefix: c.sourcePrefix,
+        results: storage.results,
+        resultsPrefix: RESULTS_PREFIX,
+        maxOutputSide: c.maxOutputSide,
+        presets: c.presets,
+        eager: c.eager,
+        distribution: edge.distribution,
+      });
+    }
     new Monitoring(this, 'Monitoring', { fn: image.fn, distribution: edge.distribution, timeoutSeconds: c.timeoutSeconds });
     const domain = c.domainName ?? edge.distribution.distributionDomainName;
     new CfnOutput(this, 'DistributionDomain', { value: edge.distribution.distributionDomainName });

@@ -144,9 +144,16 @@ test('buckets block public access, enforce TLS, and results expire', () => {
   });
 });
 
+/** Every IAM statement of the stack's policies, with the logical id of its policy. */
+function statementsOf(template: Template): any[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.entries(policies).flatMap(([id, p]: [string, any]) =>
+    p.Properties.PolicyDocument.Statement.map((s: any) => ({ ...s, policy: id })),
+  );
+}
+
 test('IAM: read only the source prefix; read, write and delete only the results prefix', () => {
-  const policies = t.findResources('AWS::IAM::Policy');
-  const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+  const statements = statementsOf(t);
   const bySid = (sid: string) => statements.find((s: any) => s.Sid === sid);
   assert.equal(bySid('ReadOriginals').Action, 's3:GetObject');
   assert.equal(bySid('ListOriginals').Action, 's3:ListBucket');
@@ -154,9 +161,109 @@ test('IAM: read only the source prefix; read, write and delete only the results 
   assert.deepEqual(bySid('ReadWriteResults').Action, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
   assert.equal(JSON.stringify(bySid('ReadWriteResults').Resource).includes('/results/*'), true);
   assert.deepEqual(bySid('ListResults').Condition, { StringLike: { 's3:prefix': ['results/*'] } });
-  const s3Actions = statements.flatMap((s: any) => [s.Action].flat()).filter((a: string) => a.startsWith('s3:'));
+  // CDK's own deploy-time handler writes the bucket's notification configuration; nothing else
+  // touches a bucket's settings.
+  const ours = statements.filter((s: any) => !s.policy.includes('NotificationsHandler'));
+  const s3Actions = ours.flatMap((s: any) => [s.Action].flat()).filter((a: string) => a.startsWith('s3:'));
   assert.deepEqual([...new Set(s3Actions)].sort(), ['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
-  assert.ok(!statements.some((s: any) => s.Resource === '*' && [s.Action].flat().some((a: string) => a.startsWith('s3:'))));
+  assert.ok(!ours.some((s: any) => s.Resource === '*' && [s.Action].flat().some((a: string) => a.startsWith('s3:'))));
+  const handler = statements.filter((s: any) => s.policy.includes('NotificationsHandler'));
+  assert.deepEqual(handler.map((s: any) => s.Action), ['s3:PutBucketNotification']);
+  // Without the write endpoints the image function never writes originals.
+  assert.equal(bySid('WriteOriginals'), undefined);
+});
+
+test('the event function: the same artifact as a second function, on created and removed originals, retried at most twice', () => {
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    Handler: 'bootstrap',
+    Environment: {
+      Variables: Match.objectLike({
+        PIXFLOW_LAMBDA_ROLE: 'events',
+        PIXFLOW_CLOUDFRONT_DISTRIBUTION_ID: { Ref: Match.stringLikeRegexp('EdgeDistribution') },
+      }),
+    },
+  });
+  const functions = Object.values(t.findResources('AWS::Lambda::Function')) as any[];
+  const codes = functions
+    .filter((f) => f.Properties.Handler === 'bootstrap')
+    .map((f) => JSON.stringify(f.Properties.Code));
+  assert.equal(codes.length, 2);
+  assert.equal(codes[0], codes[1], 'one artifact, two functions');
+  t.hasResourceProperties('Custom::S3BucketNotifications', {
+    NotificationConfiguration: {
+      LambdaFunctionConfigurations: [
+        Match.objectLike({ Events: ['s3:ObjectCreated:*'] }),
+        Match.objectLike({ Events: ['s3:ObjectRemoved:*'] }),
+      ],
+    },
+  });
+  t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+  const prefixed = synth({ sourceBucketName: 'my-photos', sourcePrefix: 'originals' }).template;
+  prefixed.hasResourceProperties('Custom::S3BucketNotifications', {
+    BucketName: 'my-photos',
+    NotificationConfiguration: {
+      LambdaFunctionConfigurations: Match.arrayWith([
+        Match.objectLike({
+          Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'originals/' }] } },
+        }),
+      ]),
+    },
+  });
+  const off = synth({ events: 'false' }).template;
+  off.resourceCountIs('Custom::S3BucketNotifications', 0);
+  assert.equal(Object.values(off.findResources('AWS::Lambda::Function')).length, 1);
+});
+
+test('IAM of the event function: read the source prefix, read/write/delete results, invalidate this distribution only', () => {
+  const statements = statementsOf(t);
+  const bySid = (sid: string) => statements.find((s: any) => s.Sid === sid);
+  assert.equal(bySid('EventsReadOriginals').Action, 's3:GetObject');
+  assert.deepEqual(bySid('EventsReadWriteResults').Action, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+  const invalidate = bySid('InvalidateThisDistribution');
+  assert.equal(invalidate.Action, 'cloudfront:CreateInvalidation');
+  assert.match(JSON.stringify(invalidate.Resource), /:distribution\/",\{"Ref":"EdgeDistribution/);
+  const cloudfrontStatements = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('cloudfront:')));
+  assert.deepEqual(cloudfrontStatements.map((s: any) => s.Sid), ['InvalidateThisDistribution']);
+  // Only the event function may invalidate; the image function's role has no CloudFront action.
+  assert.equal(invalidate.policy, bySid('EventsReadOriginals').policy);
+});
+
+test('write endpoints: off by default; with an API key secret, a /_/* behaviour for every method that caches nothing', () => {
+  const none = t.toJSON().Resources;
+  const distribution = Object.values(none).find((r: any) => r.Type === 'AWS::CloudFront::Distribution') as any;
+  assert.equal(distribution.Properties.DistributionConfig.CacheBehaviors, undefined);
+  const { template } = synth({ apiKeySecretName: 'pixflow/api-key', eager: 'w_200,h_200,c_fill' });
+  template.hasResourceProperties('AWS::CloudFront::Distribution', {
+    DistributionConfig: Match.objectLike({
+      CacheBehaviors: [
+        Match.objectLike({
+          PathPattern: '/_/*',
+          AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+          CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+          ViewerProtocolPolicy: 'https-only',
+          OriginRequestPolicyId: Match.anyValue(),
+        }),
+      ],
+    }),
+  });
+  template.hasResourceProperties('AWS::CloudFront::OriginRequestPolicy', {
+    OriginRequestPolicyConfig: Match.objectLike({
+      HeadersConfig: {
+        HeaderBehavior: 'whitelist',
+        Headers: ['X-Api-Key', 'Content-Type', 'x-amz-content-sha256', 'If-None-Match'],
+      },
+      QueryStringsConfig: { QueryStringBehavior: 'all' },
+    }),
+  });
+  const text = JSON.stringify(template.toJSON());
+  assert.match(text, /"PIXFLOW_API_KEY":"\{\{resolve:secretsmanager:pixflow\/api-key:SecretString:::\}\}"/);
+  assert.equal((text.match(/"PIXFLOW_EAGER":"w_200,h_200,c_fill"/g) ?? []).length, 2, 'both functions render the same eager variants');
+  const write = statementsOf(template).find((s: any) => s.Sid === 'WriteOriginals');
+  assert.deepEqual(write.Action, ['s3:PutObject', 's3:DeleteObject']);
+  assert.match(JSON.stringify(write.Resource), /StorageSource.*"\/\*"/);
+  const ctx = (values: Record<string, string>) => (k: string) => values[k];
+  assert.throws(() => readConfig(ctx({ artifact, events: 'yes' }), ROOT), /events: expected true or false/);
 });
 
 test('alarms on errors, throttles, p99 duration and the edge 5xx rate, and a dashboard', () => {

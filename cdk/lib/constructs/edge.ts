@@ -18,6 +18,8 @@ export interface EdgeProps {
   readonly domainName?: string;
   readonly certificateArn?: string;
   readonly logs: s3.IBucket;
+  /** Adds the `/_/*` behaviour the write endpoints need. */
+  readonly writeEndpoints: boolean;
 }
 
 const PRICE: Record<EdgeProps['priceClass'], cloudfront.PriceClass> = {
@@ -74,7 +76,32 @@ export class Edge extends Construct {
       httpStatus,
       ttl: Duration.seconds(seconds),
     });
+    // The write endpoints: every method, nothing cached, no viewer-request rewrite; the API key,
+    // the body's type and its SHA-256 (which OAC's signature needs for PUT and POST) and the
+    // listing's query string reach the function.
+    const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
+    if (props.writeEndpoints) {
+      additionalBehaviors['/_/*'] = {
+        origin,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        originRequestPolicy: new cloudfront.OriginRequestPolicy(this, 'Writes', {
+          comment: 'pixflow: write endpoints (X-Api-Key, Content-Type, x-amz-content-sha256, If-None-Match, query)',
+          headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(
+            'X-Api-Key',
+            'Content-Type',
+            'x-amz-content-sha256',
+            'If-None-Match',
+          ),
+          queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
+          cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
+        }),
+        compress: false,
+      };
+    }
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      additionalBehaviors,
       comment: 'pixflow image CDN',
       defaultBehavior: {
         origin,
