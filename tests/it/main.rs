@@ -24,6 +24,7 @@ mod image_handler;
 mod imgix;
 mod jxl;
 mod lambda;
+mod oac;
 mod profiles;
 mod realworld;
 mod regression;
