@@ -20,22 +20,26 @@ export class PixflowStack extends Stack {
     super(scope, id, props);
     const c = props.config;
     const storage = new Storage(this, 'Storage', { sourceBucketName: c.sourceBucketName, resultTtlDays: c.resultTtlDays });
-    const image = new ImageFunction(this, 'Image', {
+    // What both functions (the same artifact) are given.
+    const shared = {
       artifact: c.artifact,
       architecture: c.architecture,
       memoryMb: c.memoryMb,
-      timeoutSeconds: c.timeoutSeconds,
-      reservedConcurrency: c.reservedConcurrency,
       source: storage.source,
       sourcePrefix: c.sourcePrefix,
       results: storage.results,
       resultsPrefix: RESULTS_PREFIX,
       maxOutputSide: c.maxOutputSide,
       presets: c.presets,
+      eager: c.eager,
+    };
+    const image = new ImageFunction(this, 'Image', {
+      ...shared,
+      timeoutSeconds: c.timeoutSeconds,
+      reservedConcurrency: c.reservedConcurrency,
       signingSecretName: c.signingSecretName,
       allowUnsignedPresets: c.allowUnsignedPresets,
       apiKeySecretName: c.apiKeySecretName,
-      eager: c.eager,
     });
     const edge = new Edge(this, 'Edge', {
       functionUrl: image.url,
@@ -49,17 +53,9 @@ export class PixflowStack extends Stack {
     });
     if (c.events) {
       new EventFunction(this, 'Events', {
-        artifact: c.artifact,
-        architecture: c.architecture,
-        memoryMb: c.memoryMb,
+        ...shared,
+        // Eager variants of a large original may take longer than one request may.
         timeoutSeconds: Math.max(c.timeoutSeconds, 60),
-        source: storage.source,
-        sourcePrefix: c.sourcePrefix,
-        results: storage.results,
-        resultsPrefix: RESULTS_PREFIX,
-        maxOutputSide: c.maxOutputSide,
-        presets: c.presets,
-        eager: c.eager,
         distribution: edge.distribution,
       });
     }

@@ -28,10 +28,7 @@ export class EventFunction extends Construct {
     if (props.distribution) environment.PIXFLOW_CLOUDFRONT_DISTRIBUTION_ID = props.distribution.distributionId;
     const f = new RustFunction(this, { ...props, environment });
     this.fn = f.fn;
-    f.allowObjects('EventsReadOriginals', props.source, props.sourcePrefix, ['s3:GetObject']);
-    f.allowListing('EventsListOriginals', props.source, props.sourcePrefix);
-    f.allowObjects('EventsReadWriteResults', props.results, props.resultsPrefix, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
-    f.allowListing('EventsListResults', props.results, props.resultsPrefix);
+    f.allowPipeline('Events');
     if (props.distribution) {
       f.role.addToPolicy(
         new iam.PolicyStatement({

@@ -26,10 +26,7 @@ export class ImageFunction extends Construct {
     if (props.apiKeySecretName) environment.PIXFLOW_API_KEY = secretReference(props.apiKeySecretName);
     const f = new RustFunction(this, { ...props, environment });
     this.fn = f.fn;
-    f.allowObjects('ReadOriginals', props.source, props.sourcePrefix, ['s3:GetObject']);
-    f.allowListing('ListOriginals', props.source, props.sourcePrefix);
-    f.allowObjects('ReadWriteResults', props.results, props.resultsPrefix, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
-    f.allowListing('ListResults', props.results, props.resultsPrefix);
+    f.allowPipeline('');
     if (props.apiKeySecretName) {
       // PUT and DELETE /_/originals; the prefix is acknowledged once (ReadOriginals) already.
       f.role.addToPolicy(

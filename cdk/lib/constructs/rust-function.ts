@@ -39,7 +39,10 @@ export class RustFunction {
   readonly fn: lambda.Function;
   readonly role: iam.Role;
 
-  constructor(private readonly scope: Construct, props: RustFunctionProps) {
+  constructor(
+    private readonly scope: Construct,
+    private readonly props: RustFunctionProps,
+  ) {
     const logGroup = new logs.LogGroup(scope, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
     this.role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(this.role);
@@ -83,6 +86,18 @@ export class RustFunction {
         'Object keys are only known at request time, so object ARNs end in prefix*; the actions ' +
         'are exact and the resource is one bucket prefix.',
     });
+  }
+
+  /**
+   * What serving needs: read (and list) the originals, read, write and delete (and list) the
+   * results. Statement ids start with `sidPrefix` ('' for the image function).
+   */
+  allowPipeline(sidPrefix: string): void {
+    const p = this.props;
+    this.allowObjects(`${sidPrefix}ReadOriginals`, p.source, p.sourcePrefix, ['s3:GetObject']);
+    this.allowListing(`${sidPrefix}ListOriginals`, p.source, p.sourcePrefix);
+    this.allowObjects(`${sidPrefix}ReadWriteResults`, p.results, p.resultsPrefix, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+    this.allowListing(`${sidPrefix}ListResults`, p.results, p.resultsPrefix);
   }
 
   /** `s3:ListBucket` on `bucket`, only for keys under `prefix`. */
