@@ -1,4 +1,5 @@
-//! Encoders: libjpeg-turbo for JPEG, libwebp for WebP, `image` (png, ravif, gif) for the rest.
+//! Encoders: libjpeg-turbo for JPEG, libwebp for WebP, rav1e for AVIF (`encode_avif.rs`),
+//! `image` (png, gif) for the rest.
 //! Nothing of the source's metadata is written: orientation has been applied, colour is sRGB.
 
 use super::TransformError;
@@ -12,9 +13,6 @@ pub fn default_quality(format: Format) -> u8 {
         _ => 80,
     }
 }
-
-/// AVIF encoder speed (1 slowest … 10 fastest): 8 keeps a 1 MP encode well under a second.
-pub(super) const AVIF_SPEED: u8 = 8;
 
 /// Whether lossless WebP makes `img` smaller than lossy at `quality`: true for hard edges and few
 /// colours (drawings, stickers, screenshots), false for photographs.
@@ -81,18 +79,7 @@ pub(super) fn encode(
             encoder.write_image(img.as_bytes(), w, h, img.color().into()).map_err(|e| fail(&e))?;
             Ok(out)
         }
-        Format::Avif => {
-            let mut out = Vec::new();
-            let encoder =
-                image::codecs::avif::AvifEncoder::new_with_speed_quality(&mut out, AVIF_SPEED, quality);
-            if img.color().has_alpha() {
-                encoder.write_image(img.to_rgba8().as_raw(), w, h, ExtendedColorType::Rgba8)
-            } else {
-                encoder.write_image(img.to_rgb8().as_raw(), w, h, ExtendedColorType::Rgb8)
-            }
-            .map_err(|e| fail(&e))?;
-            Ok(out)
-        }
+        Format::Avif => super::encode_avif::encode(img, quality),
         Format::Gif => {
             let mut out = Vec::new();
             let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 10);

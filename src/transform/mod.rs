@@ -18,6 +18,7 @@ mod decode_tiff;
 mod effects;
 mod encode;
 mod encode_anim;
+mod encode_avif;
 pub mod format;
 pub mod frames;
 pub mod geometry;
