@@ -309,7 +309,7 @@ fn task_options(task: &str) -> Option<&'static str> {
         "T3" => "w_1200,q_80,f_jpeg",
         "T4" => "w_400,h_400,gray,q_80,f_jpeg",
         "T5" => "w_400,h_400,q_80,f_webp",
-        "T6" => "w_800,f_avif",
+        "T6" => "w_800,q_60,f_avif",
         // Animated GIFs, every frame.
         "T7" => "w_200,h_200,f_gif",
         "T8" => "w_200,h_200,q_80,f_webp",
@@ -346,7 +346,12 @@ pub(crate) fn bench(
 ) -> Result<(), String> {
     let options = task_options(task).ok_or_else(|| format!("unknown task {task} (T1..T8)"))?;
     let limits = Limits::default();
-    let spec = parse_options(options, limits.max_output_side).map_err(|e| e.to_string())?;
+    let mut spec = parse_options(options, limits.max_output_side).map_err(|e| e.to_string())?;
+    // The peers are given each encoder's own quality number; so is pixflow here (a URL's `q_N` is
+    // on JPEG's scale and mapped per format: transform/quality.rs).
+    if let Some(pixflow::spec::Quality::Fixed(q)) = spec.quality {
+        spec.quality = Some(pixflow::spec::Quality::Encoder(q));
+    }
     let text = std::fs::read_to_string(list).map_err(|e| format!("cannot read {}: {e}", list.display()))?;
     let names: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let files: Vec<Vec<u8>> =

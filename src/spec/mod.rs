@@ -205,8 +205,12 @@ pub struct Hinted {
 /// Quality: a number, or content-aware.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quality {
-    /// 1..=100.
+    /// 1..=100 on JPEG's scale; each format's encoder gets the quality that looks the same
+    /// (`transform/quality.rs`).
     Fixed(u8),
+    /// 1..=100 given to the encoder as it is, unmapped. No URL spells it: `pixflow bench` uses
+    /// it to run each encoder at the setting the peers are given.
+    Encoder(u8),
 }
 
 /// A validated transformation. Every field is `None`/default when the URL did not ask for it, and

@@ -6,14 +6,6 @@ use super::TransformError;
 use crate::spec::Format;
 use image::{DynamicImage, ExtendedColorType, ImageEncoder};
 
-/// Default qualities when the URL gives none (AVIF reaches JPEG q80's look at a lower number).
-pub fn default_quality(format: Format) -> u8 {
-    match format {
-        Format::Avif => 60,
-        _ => 80,
-    }
-}
-
 /// Whether lossless WebP makes `img` smaller than lossy at `quality`: true for hard edges and few
 /// colours (drawings, stickers, screenshots), false for photographs.
 pub(super) fn lossless_is_smaller(img: &DynamicImage, quality: u8) -> bool {

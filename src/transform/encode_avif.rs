@@ -28,7 +28,8 @@ pub(super) fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, Transfo
         (rgb.as_raw().as_slice(), 3)
     };
     let [y, u, v] = yuv420(pixels, w, h, channels);
-    let colour = av1(w, h, ChromaSampling::Cs420, quantizer, &[(&y, w), (&u, w.div_ceil(2)), (&v, w.div_ceil(2))])?;
+    let colour =
+        av1(w, h, ChromaSampling::Cs420, quantizer, &[(&y, w), (&u, w.div_ceil(2)), (&v, w.div_ceil(2))])?;
     let alpha = match channels {
         4 => {
             let a: Vec<u8> = pixels.chunks_exact(4).map(|p| p[3]).collect();
@@ -123,7 +124,8 @@ fn av1(
         speed_settings: speed,
         ..EncoderConfig::default()
     };
-    let mut ctx: Context<u8> = Config::new().with_encoder_config(config).with_threads(1).new_context().map_err(|e| fail(&e))?;
+    let mut ctx: Context<u8> =
+        Config::new().with_encoder_config(config).with_threads(1).new_context().map_err(|e| fail(&e))?;
     let mut frame = ctx.new_frame();
     for (plane, (data, stride)) in frame.planes.iter_mut().zip(planes) {
         plane.copy_from_raw_u8(data, *stride, 1);

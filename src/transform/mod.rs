@@ -35,6 +35,7 @@ mod jpeg_turbo;
 pub mod metadata;
 mod orient;
 mod placeholder;
+pub mod quality;
 mod repair;
 mod resize;
 pub mod shrink_png;
@@ -44,11 +45,10 @@ mod yuv;
 
 pub use cost::assess;
 pub use decode::{read_header, Header, SourceFormat};
-pub use encode::default_quality;
 pub use format::{resolve_auto, AutoFormat};
 pub use geometry::GeometryError;
 
-use crate::spec::{Format, Quality, ResizeMode, Rgb, TransformSpec};
+use crate::spec::{Format, ResizeMode, Rgb, TransformSpec};
 use std::time::Instant;
 use steps::Steps;
 
@@ -383,10 +383,7 @@ pub(super) fn shrink_on_load(header: &Header, plan: &geometry::Plan) -> (u8, u32
 
 /// The URL's quality, or the format's default.
 fn quality(spec: &TransformSpec, format: Format) -> u8 {
-    match spec.quality {
-        Some(Quality::Fixed(q)) => q,
-        None => default_quality(format),
-    }
+    quality::encoder_quality(format, spec.quality)
 }
 
 /// The benchmark floor for a JPEG source: libjpeg-turbo's decode at the scale [`run`] would
