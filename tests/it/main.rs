@@ -26,6 +26,7 @@ mod jxl;
 mod lambda;
 mod oac;
 mod profiles;
+mod quality;
 mod realworld;
 mod regression;
 mod s3;
