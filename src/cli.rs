@@ -51,9 +51,17 @@ pub(crate) fn lambda(config: Config) -> Result<(), String> {
 }
 
 /// `pixflow transform IN OUT --options …`.
-pub(crate) fn transform(input: &Path, output: &Path, options: &str) -> Result<(), String> {
+pub(crate) fn transform(
+    input: &Path,
+    output: &Path,
+    options: &str,
+    encoder_quality: Option<u8>,
+) -> Result<(), String> {
     let limits = Limits::default();
     let mut spec = parse_options(options, limits.max_output_side).map_err(|e| format!("--options: {e}"))?;
+    if let Some(q) = encoder_quality {
+        spec.quality = Some(pixflow::spec::Quality::Encoder(q.clamp(1, 100)));
+    }
     if spec.format.is_none() {
         let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         spec.format = match ext.as_str() {
@@ -310,6 +318,11 @@ fn task_options(task: &str) -> Option<&'static str> {
         "T4" => "w_400,h_400,gray,q_80,f_jpeg",
         "T5" => "w_400,h_400,q_80,f_webp",
         "T6" => "w_800,q_60,f_avif",
+        // Not shared tasks: T6's size at pixflow's default quality in each format (one quality
+        // on JPEG's scale, mapped per format; scripts/calibrate-quality).
+        "jpeg-800" => "w_800,f_jpeg",
+        "webp-800" => "w_800,f_webp",
+        "avif-800" => "w_800,f_avif",
         // Animated GIFs, every frame.
         "T7" => "w_200,h_200,f_gif",
         "T8" => "w_200,h_200,q_80,f_webp",

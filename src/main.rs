@@ -30,6 +30,10 @@ enum Command {
         /// Options in path syntax.
         #[arg(long, default_value = "")]
         options: String,
+        /// Give the encoder this quality as it is, instead of mapping `q_N` from JPEG's scale
+        /// (scripts/calibrate-quality measures each encoder's own scale with it).
+        #[arg(long, hide = true)]
+        encoder_quality: Option<u8>,
     },
     /// Print the cost and memory estimate of one transform beside a real run of it, as JSON:
     /// `pixflow cost IN --options w_800,f_avif` (scripts/cost prints a table of them).
@@ -118,7 +122,9 @@ fn main() -> ExitCode {
         Command::Lambda(args) => {
             Config::from_args_as(&args, Role::Lambda).map_err(|e| e.to_string()).and_then(cli::lambda)
         }
-        Command::Transform { input, output, options } => cli::transform(&input, &output, &options),
+        Command::Transform { input, output, options, encoder_quality } => {
+            cli::transform(&input, &output, &options, encoder_quality)
+        }
         Command::Cost { input, options } => cli::cost(&input, &options),
         Command::Purge { key, args } => {
             Config::from_args(&args).map_err(|e| e.to_string()).and_then(|c| cli::purge(c, &key))
