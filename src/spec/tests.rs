@@ -353,6 +353,10 @@ proptest! {
     #[test]
     fn every_spelling_and_order_gives_one_canonical_string(case in spec_and_spelling()) {
         let (spec, written) = case;
+        // Regression (a rare flake): the generator can pick no option at all, and an empty
+        // options string is no URL — `o=` is refused and `//k.jpg` has an empty segment. The
+        // identity spec's own spelling is covered by display_round_trips.
+        prop_assume!(!written.is_empty());
         let parsed = parse_options(&written, 8192).unwrap();
         prop_assert_eq!(parsed.to_string(), spec.to_string());
         let via_query = parse_request("/k.jpg", Some(&format!("o={written}")), 8192).unwrap();
