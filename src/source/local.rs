@@ -88,30 +88,38 @@ impl LocalSource {
         Ok(path)
     }
 
-    /// Every file below the root with a valid key, and its metadata (no links followed).
-    fn files(root: &Path) -> io::Result<Vec<(Key, std::fs::Metadata)>> {
+    /// Files below `root` with a valid key (no links followed, no upload in progress), in walk
+    /// order; a bounded walk that stops once `limit` are found.
+    fn walk(root: &Path, limit: usize) -> io::Result<Vec<(Key, PathBuf)>> {
         let mut found = Vec::new();
         let mut dirs = vec![root.to_path_buf()];
-        while let Some(dir) = dirs.pop() {
+        while let Some(dir) = dirs.pop().filter(|_| found.len() < limit) {
             for entry in std::fs::read_dir(&dir)? {
                 let entry = entry?;
                 let kind = entry.file_type()?;
                 if kind.is_dir() {
                     dirs.push(entry.path());
-                } else if kind.is_file() {
+                } else if kind.is_file() && !entry.file_name().to_string_lossy().starts_with(TEMPORARY) {
                     let path = entry.path();
                     let rel = path.strip_prefix(root).map(|p| p.to_string_lossy().into_owned());
-                    let is_temporary = entry.file_name().to_string_lossy().starts_with(TEMPORARY);
                     if let Some(key) = rel.ok().and_then(|r| crate::spec::validate_key(&r).ok()) {
-                        if !is_temporary {
-                            found.push((key, entry.metadata()?));
-                        }
+                        found.push((key, path));
                     }
                 }
             }
         }
         Ok(found)
     }
+}
+
+/// Runs blocking file-system work off the async runtime.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Result<T, SourceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SourceError::Unavailable(e.to_string()))?
+        .map_err(|e| SourceError::Unavailable(e.to_string()))
 }
 
 /// Uploads are written under this name first and renamed; listings never show one.
@@ -159,34 +167,13 @@ impl Source for LocalSource {
     async fn list(&self, limit: Option<usize>) -> Result<Vec<Key>, SourceError> {
         let root = self.root.clone();
         let limit = limit.unwrap_or(usize::MAX);
-        let walk = move || {
-            let mut keys = Vec::new();
-            let mut dirs = vec![root.clone()];
-            // A bounded walk: it stops at the first `limit` keys found, not after the whole tree.
-            while let Some(dir) = dirs.pop().filter(|_| keys.len() < limit) {
-                for entry in std::fs::read_dir(&dir)? {
-                    let entry = entry?;
-                    let kind = entry.file_type()?;
-                    if kind.is_dir() {
-                        dirs.push(entry.path());
-                    } else if kind.is_file() && !entry.file_name().to_string_lossy().starts_with(TEMPORARY) {
-                        let rel = entry.path().strip_prefix(&root).map(|p| p.to_string_lossy().into_owned());
-                        if let Ok(key) =
-                            rel.map_err(|_| ()).and_then(|r| crate::spec::validate_key(&r).map_err(|_| ()))
-                        {
-                            keys.push(key);
-                        }
-                    }
-                }
-            }
-            keys.sort_by(|a: &Key, b| a.as_str().cmp(b.as_str()));
+        blocking(move || {
+            let mut keys: Vec<Key> = LocalSource::walk(&root, limit)?.into_iter().map(|(k, _)| k).collect();
+            keys.sort_by(|a, b| a.as_str().cmp(b.as_str()));
             keys.truncate(limit);
-            Ok::<_, io::Error>(keys)
-        };
-        tokio::task::spawn_blocking(walk)
-            .await
-            .map_err(|e| SourceError::Unavailable(e.to_string()))?
-            .map_err(|e| SourceError::Unavailable(e.to_string()))
+            Ok(keys)
+        })
+        .await
     }
 
     fn describe(&self) -> String {
@@ -232,15 +219,14 @@ impl Source for LocalSource {
     }
 
     async fn delete(&self, key: &Key) -> Result<bool, SourceError> {
-        let (path, _) = match self.resolve(key).await {
-            Ok(found) => found,
+        // Resolved first, so a link leading out of the folder is not found here either.
+        match self.resolve(key).await {
+            Ok(_) => {}
             Err(SourceError::NotFound(_)) => return Ok(false),
             Err(e) => return Err(e),
-        };
-        // The name, not what a link inside the folder points to.
-        let name = self.root.join(key.as_str());
-        let target = if std::fs::symlink_metadata(&name).is_ok() { name } else { path };
-        match tokio::fs::remove_file(&target).await {
+        }
+        // The name is removed, not what a link inside the folder points to.
+        match tokio::fs::remove_file(self.root.join(key.as_str())).await {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(SourceError::Unavailable(e.to_string())),
@@ -250,8 +236,8 @@ impl Source for LocalSource {
     async fn page(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Page, SourceError> {
         let root = self.root.clone();
         let (prefix, after) = (prefix.to_string(), after.unwrap_or("").to_string());
-        let walk = move || -> io::Result<Page> {
-            let mut files: Vec<_> = LocalSource::files(&root)?
+        blocking(move || {
+            let mut files: Vec<_> = LocalSource::walk(&root, usize::MAX)?
                 .into_iter()
                 .filter(|(k, _)| k.as_str().starts_with(&prefix) && k.as_str() > after.as_str())
                 .collect();
@@ -259,20 +245,21 @@ impl Source for LocalSource {
             let more = files.len() > limit;
             files.truncate(limit);
             let next = more.then(|| files.last().map(|(k, _)| k.to_string())).flatten();
+            // Only the page's files are looked at, not every file the walk found.
             let items = files
                 .into_iter()
-                .map(|(key, meta)| Listed {
-                    key: key.to_string(),
-                    bytes: meta.len(),
-                    etag: etag_of(&meta),
-                    last_modified: super::rfc3339(meta.modified().unwrap_or(std::time::UNIX_EPOCH)),
+                .map(|(key, path)| {
+                    let meta = std::fs::symlink_metadata(path)?;
+                    Ok(Listed {
+                        key: key.to_string(),
+                        bytes: meta.len(),
+                        etag: etag_of(&meta),
+                        last_modified: super::rfc3339(meta.modified().unwrap_or(std::time::UNIX_EPOCH)),
+                    })
                 })
-                .collect();
+                .collect::<io::Result<_>>()?;
             Ok(Page { items, next })
-        };
-        tokio::task::spawn_blocking(walk)
-            .await
-            .map_err(|e| SourceError::Unavailable(e.to_string()))?
-            .map_err(|e| SourceError::Unavailable(e.to_string()))
+        })
+        .await
     }
 }
