@@ -21,16 +21,22 @@ pub(super) async fn run_transform(
 ) -> Result<transform::Output, Error> {
     let limits = state.config.limits.clone();
     let estimate = transform::assess(&bytes, &spec, &limits)?;
-    let more = estimate.memory.saturating_sub(held.num_permits() as u64 * 1024);
-    if more > 0 {
-        held.merge(state.budget.reserve(more, state.config.queue_wait).await?);
-    }
+    hold_up_to(state, estimate.memory, &mut held).await?;
     let deadline = Instant::now() + state.config.transform_timeout;
     run_guarded(state, what, move || {
         let _held_until_the_work_ends = held;
         transform::run(&bytes, &spec, &limits, deadline)
     })
     .await
+}
+
+/// Tops `held` up to `bytes` of the memory budget (it may hold some already: the source's bytes).
+pub(super) async fn hold_up_to(state: &AppState, bytes: u64, held: &mut Reservation) -> Result<(), Error> {
+    let more = bytes.saturating_sub(held.num_permits() as u64 * 1024);
+    if more > 0 {
+        held.merge(state.budget.reserve(more, state.config.queue_wait).await?);
+    }
+    Ok(())
 }
 
 /// Runs CPU work in a transform slot on the blocking pool. Back-pressure: at most N at once; a

@@ -33,16 +33,12 @@ pub(super) async fn put(state: &AppState, req: &Parts, raw: &str, body: Body) ->
         Some(b"*") => true,
         Some(_) => return Err(Error::BadBody("If-None-Match on an upload must be `*`".into())),
     };
-    let (bytes, held) = super::read_body(state, req, body, state.config.max_source_bytes).await?;
-    // The check runs in a transform slot with the budget of a real transform.
+    let (bytes, mut held) = super::read_body(state, req, body, state.config.max_source_bytes).await?;
+    // The check runs in a transform slot with the budget of a real transform; a file with no
+    // estimate is refused by the check itself, in its own words.
     let (limits, deadline) = (state.config.limits.clone(), Instant::now() + state.config.transform_timeout);
-    let estimate = crate::transform::assess(&bytes, &crate::spec::TransformSpec::default(), &limits);
-    let mut held = held;
-    if let Ok(e) = estimate {
-        let more = e.memory.saturating_sub(held.num_permits() as u64 * 1024);
-        if more > 0 {
-            held.merge(state.budget.reserve(more, state.config.queue_wait).await?);
-        }
+    if let Ok(e) = crate::transform::assess(&bytes, &crate::spec::TransformSpec::default(), &limits) {
+        super::super::slots::hold_up_to(state, e.memory, &mut held).await?;
     }
     let checked = bytes.clone();
     let inspected = super::super::slots::run_in_slot(state, key.as_str(), move || {
