@@ -173,11 +173,7 @@ pub enum Role {
 impl Config {
     /// The source's bucket, when it is one (what AWS's image handler URLs may name).
     pub fn source_bucket(&self) -> Option<&str> {
-        match &self.source {
-            #[cfg(feature = "aws")]
-            SourceConfig::S3(location) => Some(&location.bucket),
-            _ => None,
-        }
+        self.source_location().map(|(bucket, _)| bucket)
     }
 
     /// The source's bucket and prefix, when it is a bucket.

@@ -1,5 +1,6 @@
 //! Routing only: the write endpoints (`api`), `POST /_/transform`, the service's own `/_/`
-//! endpoints, and every other GET or HEAD to the image path. Errors become their JSON answer here, and HEAD loses its body.
+//! endpoints, and every other GET or HEAD to the image path. Errors become their JSON answer
+//! here, and HEAD loses its body.
 
 use super::response;
 use crate::error::Error;

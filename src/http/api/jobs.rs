@@ -93,8 +93,7 @@ fn specs(state: &AppState, given: Option<&[String]>) -> Result<Vec<TransformSpec
 /// bucket's (at its root) when the job names one.
 fn target(state: &AppState, source: Option<&str>, destination: Option<&str>) -> Result<AppState, Error> {
     let config = &state.config;
-    let own_source = config.source_location().map(|(b, _)| b);
-    let own_store = config.store_location().map(|(b, _)| b);
+    let (own_source, own_store) = (config.source_bucket(), state.store_bucket());
     let allowed = |b: &str| config.allowed_buckets.iter().any(|a| a == b);
     let mut target = state.clone();
     if let Some(bucket) = source.filter(|b| Some(*b) != own_source) {
