@@ -13,6 +13,18 @@ pub(super) fn lossless_is_smaller(img: &DynamicImage, quality: u8) -> bool {
     size(true) < size(false)
 }
 
+/// `img`'s pixels interleaved as 8-bit RGBA when it has alpha, else RGB, and how many channels:
+/// borrowed when they already are.
+pub(super) fn rgb8_or_rgba8(img: &DynamicImage) -> (std::borrow::Cow<'_, [u8]>, usize) {
+    use std::borrow::Cow;
+    match img {
+        DynamicImage::ImageRgb8(b) => (Cow::Borrowed(b.as_raw().as_slice()), 3),
+        DynamicImage::ImageRgba8(b) => (Cow::Borrowed(b.as_raw().as_slice()), 4),
+        other if other.color().has_alpha() => (Cow::Owned(other.to_rgba8().into_raw()), 4),
+        other => (Cow::Owned(other.to_rgb8().into_raw()), 3),
+    }
+}
+
 /// Encodes `img` as `format`. JPEG expects an opaque image (flatten first).
 pub(super) fn encode(
     img: &DynamicImage,
@@ -49,17 +61,10 @@ pub(super) fn encode(
             c.compress_to_vec(image).map_err(|e| fail(&e))
         }
         Format::Webp => {
-            let rgba;
-            let rgb;
-            let encoder = if img.color().has_alpha() {
-                rgba = img.to_rgba8();
-                webp::Encoder::from_rgba(rgba.as_raw(), w, h)
-            } else {
-                rgb = match img {
-                    DynamicImage::ImageRgb8(b) => std::borrow::Cow::Borrowed(b),
-                    other => std::borrow::Cow::Owned(other.to_rgb8()),
-                };
-                webp::Encoder::from_rgb(rgb.as_raw(), w, h)
+            let (pixels, channels) = rgb8_or_rgba8(img);
+            let encoder = match channels {
+                4 => webp::Encoder::from_rgba(&pixels, w, h),
+                _ => webp::Encoder::from_rgb(&pixels, w, h),
             };
             let mem =
                 if webp_lossless { encoder.encode_lossless() } else { encoder.encode(f32::from(quality)) };
