@@ -35,6 +35,13 @@ enum Command {
         #[arg(long, hide = true)]
         encoder_quality: Option<u8>,
     },
+    /// Print the q_auto features of each image, a JSON line each (scripts/fit-q-auto fits the
+    /// model on them).
+    #[command(hide = true)]
+    QualityFeatures {
+        /// Images, as about to be encoded (a lossless render).
+        inputs: Vec<PathBuf>,
+    },
     /// Print the cost and memory estimate of one transform beside a real run of it, as JSON:
     /// `pixflow cost IN --options w_800,f_avif` (scripts/cost prints a table of them).
     Cost {
@@ -126,6 +133,7 @@ fn main() -> ExitCode {
             cli::transform(&input, &output, &options, encoder_quality)
         }
         Command::Cost { input, options } => cli::cost(&input, &options),
+        Command::QualityFeatures { inputs } => cli::quality_features(&inputs),
         Command::Purge { key, args } => {
             Config::from_args(&args).map_err(|e| e.to_string()).and_then(|c| cli::purge(c, &key))
         }

@@ -163,7 +163,8 @@ P.named = function (n, v, tok) {
       x = this.dpr = centi(v, 100, 400);
       return this.set('dpr', tok, x === 100 ? '' : 'dpr_' + dec(x, 2));
     case 'q':
-      return this.set('q', tok, 'q_' + uint(v, 1, 100));
+      x = /^auto(?::(best|good|eco|low))?$/.exec(v);
+      return this.set('q', tok, x ? (x[1] && x[1] !== 'good' ? 'q_auto:' + x[1] : 'q_auto') : 'q_' + uint(v, 1, 100));
     case 'f':
       return this.set('f', tok, v in FMT ? 'f_' + FMT[v] : no());
     case 'blur':
@@ -248,7 +249,7 @@ P.query = function (name, v) {
   else if (name === 'fp-z') { this.once(name); if (fixed(v, 4) !== 10000) no(); }
   else if (name === 'auto') {
     this.once('auto');
-    v.split(',').forEach(function (w) { if (w === 'format') this.af = 1; else if (w !== 'compress') no(); }, this);
+    v.split(',').forEach(function (w) { if (w === 'format') this.af = 1; else if (w === 'compress') this.ac = 1; else no(); }, this);
   } else if (name === 'blur' && v === '0') this.once('blur');
   else if ((name in QN)) this.named(QN[name], v, tok);
   else return false;
@@ -301,12 +302,14 @@ function originForm(path, params, accept, hints) {
     if (!acc.query(decode(params[i][0].replace(/\+/g, ' ')), decode(params[i][1].replace(/\+/g, ' ')))) extra.push(params[i]);
   }
   var t = acc.t, list = [], k, st;
-  // imgix's crop=focalpoint with fp-x, fp-y (default 0.5), and auto=format where no format is named.
+  // imgix's crop=focalpoint with fp-x, fp-y (default 0.5), auto=format where no format is named and
+  // auto=compress where no quality is.
   if (acc.focal) {
     var fx = acc['fp-x'] === undefined ? 5000 : acc['fp-x'], fy = acc['fp-y'] === undefined ? 5000 : acc['fp-y'];
     if (fx !== 5000 || fy !== 5000) t.g = 'g_' + dec(fx, 4) + 'x' + dec(fy, 4);
   }
   if (acc.af && !t.f) t.f = 'f_auto';
+  if (acc.ac && !t.q) t.q = 'q_auto';
   // imgix's ch=Width,DPR: w and dpr become w_auto:w and dpr_auto:dpr.
   if (acc.chw && !acc.aw) { acc.aw = { g: t.w ? Number(t.w.slice(2)) : null, h: null }; t.w = autoToken('w', acc.aw); }
   if (acc.chd && !acc.adpr) {

@@ -18,6 +18,6 @@ export function functionCode(maxOutputSide: number): string {
   // (it keeps top-level names, which could be globals). The limit is 10,240 bytes.
   const wrapped = `var pixflow = (function () {\n${configured}\nreturn handler;\n})();\nfunction handler(event) { return pixflow(event); }\n`;
   // The accumulator's own property names are shortened too (never a name CloudFront reads).
-  const internal = /^(set|path|once|seen|sig|named|query|sharpen|opts|auto|chw|chd|ex|aw|adpr)$/;
+  const internal = /^(set|path|once|seen|sig|named|query|sharpen|opts|auto|chw|chd|ex|aw|adpr|af|ac)$/;
   return transformSync(wrapped, { minify: true, target: 'es2015', mangleProps: internal }).code;
 }

@@ -142,3 +142,17 @@ pub(crate) fn bench(
     println!("{line}");
     Ok(())
 }
+
+/// `pixflow quality-features IMAGE…` (hidden): the q_auto features of each image, one JSON line
+/// each, `{"file", "width", "height", …features}`.
+pub(crate) fn quality_features(inputs: &[std::path::PathBuf]) -> Result<(), String> {
+    for input in inputs {
+        let img = image::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
+        let f = pixflow::transform::auto_quality::features(&img);
+        let line = serde_json::json!({
+            "file": input.display().to_string(), "width": img.width(), "height": img.height(), "features": f,
+        });
+        println!("{line}");
+    }
+    Ok(())
+}

@@ -3,7 +3,7 @@
 
 mod measure;
 
-pub(crate) use measure::{bench, cost};
+pub(crate) use measure::{bench, cost, quality_features};
 
 use pixflow::config::Config;
 use pixflow::spec::{parse_options, parse_request, sign as sign_spec, validate_key, Format};
@@ -85,7 +85,14 @@ pub(crate) fn transform(
     let deadline = Instant::now() + Duration::from_secs(600);
     let out = transform::run(&bytes, &spec, &limits, deadline).map_err(|e| e.to_string())?;
     std::fs::write(output, &out.bytes).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-    println!("{} {}x{} {} bytes", out.format.mime(), out.width, out.height, out.bytes.len());
+    let quality = match out.quality {
+        Some(g) => match g.score {
+            Some(score) => format!(" quality {} ssimulacra2 {score:.2} trials {}", g.quality, g.trials),
+            None => format!(" quality {}", g.quality),
+        },
+        None => String::new(),
+    };
+    println!("{} {}x{} {} bytes{quality}", out.format.mime(), out.width, out.height, out.bytes.len());
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use crate::cache::{Rendered, StoredResult, VariantKey};
 use crate::error::Error;
 use crate::spec::{parse_request, resolve, Format, Key, Request, Resolved};
 use crate::state::AppState;
-use crate::transform::SourceFormat;
+use crate::transform::{Given, SourceFormat};
 use axum::response::Response;
 use http::request::Parts;
 use http::{header, HeaderValue};
@@ -182,10 +182,18 @@ async fn render(
         tracing::warn!(%key, error = %e, "result store write failed; serving anyway");
     }
     let t = out.timings;
+    // The encoder's quality, for a lossy output: what `q_auto` chose, or what `q_N` mapped to.
+    let quality = match out.quality {
+        Some(Given { quality, score: Some(score), trials }) => {
+            format!(", quality;desc=\"q{quality} ssimulacra2 {score:.1} trials {trials}\"")
+        }
+        Some(Given { quality, .. }) => format!(", quality;desc=\"q{quality}\""),
+        None => String::new(),
+    };
     set(
         &timing,
         format!(
-            "fetch;dur={}, decode;dur={}, transform;dur={}, encode;dur={}, store;dur={}",
+            "fetch;dur={}, decode;dur={}, transform;dur={}, encode;dur={}, store;dur={}{quality}",
             ms(fetch),
             ms(t.decode),
             ms(t.transform),

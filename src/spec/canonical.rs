@@ -1,7 +1,9 @@
 //! The canonical form: each spec written as its sorted tokens, aliases resolved and numbers
 //! normalised, so that equal variants are one string everywhere (memory, result store, CloudFront).
 
-use super::{Centi, Format, Gravity, Hinted, Quality, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN};
+use super::{
+    AutoLevel, Centi, Format, Gravity, Hinted, Quality, Rgb, Rotation, TransformSpec, DEFAULT_SHARPEN,
+};
 use std::fmt;
 
 impl TransformSpec {
@@ -55,8 +57,11 @@ impl TransformSpec {
         if let Some([x, y, w, h]) = self.rect {
             t.push(format!("rect_{x}:{y}:{w}:{h}"));
         }
-        if let Some(Quality::Fixed(q)) = self.quality {
-            t.push(format!("q_{q}"));
+        match self.quality {
+            Some(Quality::Fixed(q)) => t.push(format!("q_{q}")),
+            Some(Quality::Auto(AutoLevel::Good)) => t.push("q_auto".into()),
+            Some(Quality::Auto(level)) => t.push(format!("q_auto:{}", level.as_str())),
+            Some(Quality::Encoder(_)) | None => {}
         }
         match self.sharpen {
             Some(DEFAULT_SHARPEN) => t.push("sharpen".into()),

@@ -124,6 +124,11 @@ impl Format {
             .find(|f| f.mime() == mime)
     }
 
+    /// Whether the format's encoder takes a quality (JPEG, WebP and AVIF).
+    pub fn is_lossy(self) -> bool {
+        matches!(self, Format::Jpeg | Format::Webp | Format::Avif)
+    }
+
     /// The MIME type of the encoded image.
     pub fn mime(self) -> &'static str {
         match self {
@@ -211,6 +216,34 @@ pub enum Quality {
     /// 1..=100 given to the encoder as it is, unmapped. No URL spells it: `pixflow bench` uses
     /// it to run each encoder at the setting the peers are given.
     Encoder(u8),
+    /// `q_auto[:LEVEL]`: per image, the quality that reaches the level's SSIMULACRA2 target
+    /// (`transform/auto_quality.rs`).
+    Auto(AutoLevel),
+}
+
+/// The levels of `q_auto`, Cloudinary's names; `good` is `q_auto` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AutoLevel {
+    /// Visually lossless at 1:1.
+    Best,
+    /// Artifacts not noticeable at normal viewing distance (the default level).
+    Good,
+    /// Smaller, with artifacts one may see looking for them.
+    Eco,
+    /// Smallest: previews, placeholders, slow networks.
+    Low,
+}
+
+impl AutoLevel {
+    /// The level as written after `q_auto:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoLevel::Best => "best",
+            AutoLevel::Good => "good",
+            AutoLevel::Eco => "eco",
+            AutoLevel::Low => "low",
+        }
+    }
 }
 
 /// A validated transformation. Every field is `None`/default when the URL did not ask for it, and

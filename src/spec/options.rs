@@ -5,7 +5,7 @@ use super::dialects::imgix::colour;
 use super::parse::{Accumulator, SpecError};
 use super::presets::Presets;
 use super::values::{centi, gravity, uint};
-use super::{Format, Hinted, Quality, ResizeMode, Rotation, TransformSpec};
+use super::{AutoLevel, Format, Hinted, Quality, ResizeMode, Rotation, TransformSpec};
 
 /// The largest `pg_`: far past any frame limit, so the answer for a short animation is the
 /// transform's "the source has N frames", not a parse error.
@@ -167,14 +167,18 @@ impl Accumulator {
         Ok(())
     }
 
-    /// `q_N`.
+    /// `q_N`, `q_auto`, `q_auto:LEVEL`.
     fn quality(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
-        if v == "auto" {
-            return Err(SpecError::new("not_supported", token, "q_auto is not supported yet"));
-        }
-        let q = uint(token, v, 1, 100, "quality must be 1 to 100")?;
+        let quality = match v.strip_prefix("auto") {
+            Some("" | ":good") => Quality::Auto(AutoLevel::Good),
+            Some(":best") => Quality::Auto(AutoLevel::Best),
+            Some(":eco") => Quality::Auto(AutoLevel::Eco),
+            Some(":low") => Quality::Auto(AutoLevel::Low),
+            Some(_) => return Err(SpecError::bad(token, "q_auto's levels are best, good, eco and low")),
+            None => Quality::Fixed(uint(token, v, 1, 100, "quality must be 1 to 100, or auto")? as u8),
+        };
         self.once("q", token)?;
-        self.spec.quality = Some(Quality::Fixed(q as u8));
+        self.spec.quality = Some(quality);
         Ok(())
     }
 

@@ -201,6 +201,8 @@ pub(super) struct Accumulator {
     pub(super) fp: [Option<u16>; 2],
     /// imgix's `auto=format`: `f_auto` unless a format is named.
     pub(super) auto_format: bool,
+    /// imgix's `auto=compress`: `q_auto` unless a quality is named.
+    pub(super) auto_compress: bool,
 }
 
 impl Accumulator {

@@ -65,6 +65,17 @@ fn signature_and_expiry_are_left_out_of_the_canonical_form() {
 }
 
 #[test]
+fn q_auto_and_its_levels() {
+    assert_eq!(canon("/q_auto/a.jpg"), "q_auto|a.jpg");
+    assert_eq!(canon("/q_auto:good/a.jpg"), "q_auto|a.jpg");
+    assert_eq!(canon("/q_auto:best,w_10/a.jpg"), "q_auto:best,w_10|a.jpg");
+    assert_eq!(canon("/q_auto:eco/a.jpg"), "q_auto:eco|a.jpg");
+    assert_eq!(canon("/a.jpg?q=auto:low"), "q_auto:low|a.jpg");
+    let spec = parse_request("/q_auto:eco/a.jpg", None, 8192).unwrap().spec;
+    assert_eq!(spec.quality, Some(Quality::Auto(AutoLevel::Eco)));
+}
+
+#[test]
 fn a_segment_is_options_only_if_every_name_is_known() {
     assert_eq!(canon("/w_200,zz_1/a.jpg"), "|w_200,zz_1/a.jpg");
     assert_eq!(canon("/photos/cat.jpg"), "|photos/cat.jpg");
@@ -99,7 +110,10 @@ fn bad_values_name_their_token() {
         ("/w_10/a.jpg?width=20", "width=20", "repeated_option"),
         ("/a_90,a_180/a.jpg", "a_180", "repeated_option"),
         ("/a_hflip/a.jpg?flip=h", "flip=h", "repeated_option"),
-        ("/q_auto/a.jpg", "q_auto", "not_supported"),
+        ("/q_auto:great/a.jpg", "q_auto:great", "bad_option"),
+        ("/q_auto:/a.jpg", "q_auto:", "bad_option"),
+        ("/q_autobest/a.jpg", "q_autobest", "bad_option"),
+        ("/q_auto,q_80/a.jpg", "q_80", "repeated_option"),
         ("/a.jpg?rot=45", "rot=45", "not_supported"),
         ("/a.jpg?rot=up", "rot=up", "bad_option"),
         ("/a.jpg?flip=x", "flip=x", "bad_option"),
@@ -391,9 +405,10 @@ fn imgix_names_mean_what_imgix_documents() {
         ("crop=focalpoint,entropy&fp-x=0.2&fp-y=0.2&fp-z=1", "g_0.2x0.2"),
         ("crop=faces,edges,top", "g_auto"),
         ("crop=faces,top", "g_north"),
-        ("auto=format,compress&w=10", "f_auto,w_10"),
+        ("auto=format,compress&w=10", "f_auto,q_auto,w_10"),
         ("auto=format&fm=png", "f_png"),
-        ("auto=compress", ""),
+        ("auto=compress", "q_auto"),
+        ("auto=compress&q=60", "q_60"),
         ("bg=f00&fit=fill&w=2&h=2", "bg_ff0000,c_pad,h_2,w_2"),
         ("bg=FF00FF00", "bg_00ff00"),
         ("bg=f0a0", "bg_00aa00"),

@@ -45,10 +45,10 @@ pub(super) fn run(
 ) -> Result<Output, TransformError> {
     let spec = steps.spec;
     let size = steps.plan.output();
-    let quality = quality(spec, format);
     let mut frames = super::decode::guarded("decoder", || frames::decode(bytes, header.format, limits))?;
     let (mut decoding, mut transforming, mut encoding) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut writer: Option<AnimWriter> = None;
+    let mut given = None;
     let mut written = 0;
     while written < anim.frames {
         let t0 = Instant::now();
@@ -59,11 +59,16 @@ pub(super) fn run(
         let w = match writer.as_mut() {
             Some(w) => w,
             None => {
-                // Lossless WebP when the URL names no quality and the first frame is smaller
-                // that way (hard edges, few colours); decided once, for every frame.
+                // The quality (q_auto's from the first frame) and lossless WebP when the URL
+                // names no quality and the first frame is smaller that way (hard edges, few
+                // colours) are decided once, for every frame.
+                let first = DynamicImage::ImageRgba8(image.clone());
+                let chosen = quality(spec, format, &first, limits, steps.deadline)?.given;
+                let quality = chosen.quality;
                 let lossless = format == Format::Webp
                     && spec.quality.is_none()
-                    && super::encode::lossless_is_smaller(&DynamicImage::ImageRgba8(image.clone()), quality);
+                    && super::encode::lossless_is_smaller(&first, quality);
+                given = (format.is_lossy() && !lossless).then_some(chosen);
                 let settings = Settings {
                     format,
                     size,
@@ -95,5 +100,5 @@ pub(super) fn run(
     encoding += t.elapsed();
     check_output_size(&bytes, limits)?;
     let timings = Timings { decode: decoding, transform: transforming, encode: encoding };
-    Ok(Output { bytes, format, width: size.0, height: size.1, timings })
+    Ok(Output { bytes, format, width: size.0, height: size.1, quality: given, timings })
 }

@@ -5,7 +5,7 @@
 use super::decode::SourceFormat;
 use super::geometry::Rect;
 use super::{format, Limits, TransformError};
-use crate::spec::TransformSpec;
+use crate::spec::{Format, TransformSpec};
 
 /// The JSON body of an `f_json` answer.
 #[derive(Debug, serde::Serialize)]
@@ -87,11 +87,33 @@ pub struct OutputInfo {
     pub height: u32,
     /// Output format (for JPEG-or-PNG choices, decided by whether the source has alpha).
     pub format: &'static str,
+    /// The same, as a [`Format`].
+    #[serde(skip)]
+    pub encoded_as: Format,
     /// Frames of the output: the source's when it stays animated, else 1.
     pub frames: u32,
     /// The part of the source the output is made from, in the pixels of the source as shown
     /// (auto-oriented, then `a_`): where a crop or `g_auto` put its window.
     pub region: Rect,
+    /// With `q_N` or `q_auto`: the quality each lossy format's encoder would be given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<QualityInfo>,
+}
+
+/// The encoder quality of a request's `q_` — `q_auto`'s searched on the pixels it renders.
+#[derive(Debug, serde::Serialize)]
+pub struct QualityInfo {
+    /// `q_auto`'s level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<&'static str>,
+    /// `q_auto`'s SSIMULACRA2 target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<f32>,
+    /// The quality the output format's encoder is given (none for a format without one).
+    pub quality: Option<u8>,
+    /// `q_auto`: the output's SSIMULACRA2 score at that quality.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
 }
 
 /// Describes `bytes` under `spec`.
@@ -142,8 +164,10 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
             width,
             height,
             format: out_format.as_str(),
+            encoded_as: out_format,
             frames: animated.map_or(1, |(a, _)| a.frames),
             region,
+            quality: None,
         }),
     })
 }

@@ -4,6 +4,7 @@
 
 mod animate;
 mod attention;
+pub mod auto_quality;
 mod av1;
 mod canvas;
 mod cicp;
@@ -43,6 +44,7 @@ mod steps;
 mod webp_anim;
 mod yuv;
 
+pub use auto_quality::Given;
 pub use cost::assess;
 pub use decode::{read_header, Header, SourceFormat};
 pub use format::{resolve_auto, AutoFormat};
@@ -154,6 +156,9 @@ pub struct Output {
     pub width: u32,
     /// Output height.
     pub height: u32,
+    /// The quality the encoder was given, for a lossy output, and `q_auto`'s search
+    /// (`Server-Timing` reports them).
+    pub quality: Option<Given>,
     /// Time spent in each stage.
     pub timings: Timings,
 }
@@ -186,10 +191,53 @@ pub fn run(
 ) -> Result<Output, TransformError> {
     let started = Instant::now();
     match spec.format {
-        Some(Format::Json) => return describe(bytes, spec, limits, started),
+        Some(Format::Json) => return describe(bytes, spec, limits, started, deadline),
         Some(Format::Thumbhash) => return placeholder::run(bytes, spec, limits, deadline, started),
         _ => {}
     }
+    let still = match render(bytes, spec, limits, deadline)? {
+        Rendered::Animation(out) => return Ok(out),
+        Rendered::Still(still) => still,
+    };
+    let Still { img, format, lossless, decoded_at } = still;
+    let encode_start = Instant::now();
+    let chosen = quality(spec, format, &img, limits, deadline)?;
+    let bytes = match chosen.bytes {
+        Some(bytes) => bytes,
+        None => encode::encode(&img, format, chosen.given.quality, lossless)?,
+    };
+    let timings = Timings {
+        decode: decoded_at - started,
+        transform: encode_start - decoded_at,
+        encode: encode_start.elapsed(),
+    };
+    check_output_size(&bytes, limits)?;
+    let quality = (format.is_lossy() && !lossless).then_some(chosen.given);
+    Ok(Output { bytes, format, width: img.width(), height: img.height(), quality, timings })
+}
+
+/// What [`render`] made: an animation is encoded frame by frame as it is rendered.
+pub(super) enum Rendered {
+    Animation(Output),
+    Still(Still),
+}
+
+/// A still's pixels, ready for its encoder.
+pub(super) struct Still {
+    pub img: image::DynamicImage,
+    pub format: Format,
+    /// Lossless WebP (a drawing with alpha, no quality asked).
+    pub lossless: bool,
+    pub decoded_at: Instant,
+}
+
+/// Everything of [`run`] but the still's encode.
+pub(super) fn render(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<Rendered, TransformError> {
     let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
     let (eighths, png_factor) = shrink_on_load(&header, &plan);
     cost::within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
@@ -206,7 +254,7 @@ pub fn run(
     if let Some((anim, format)) =
         anim.and_then(|a| animate::output_format(spec, source_format).map(|f| (a, f)))
     {
-        return animate::run(bytes, header, &anim, &steps, format, limits);
+        return animate::run(bytes, header, &anim, &steps, format, limits).map(Rendered::Animation);
     }
     let decoded = decode_still(bytes, header, (eighths, png_factor), anim.is_some(), spec, limits)?;
     let decoded_at = Instant::now();
@@ -219,20 +267,10 @@ pub fn run(
         img = canvas::flatten(img, bg);
     }
     check(deadline)?;
-
-    let quality = quality(spec, format);
     let lossless = transparent
         && spec.quality.is_none()
         && matches!(source_format, SourceFormat::Png | SourceFormat::Gif | SourceFormat::Svg);
-    let encode_start = Instant::now();
-    let bytes = encode::encode(&img, format, quality, lossless)?;
-    let timings = Timings {
-        decode: decoded_at - started,
-        transform: encode_start - decoded_at,
-        encode: encode_start.elapsed(),
-    };
-    check_output_size(&bytes, limits)?;
-    Ok(Output { bytes, format, width: img.width(), height: img.height(), timings })
+    Ok(Rendered::Still(Still { img, format, lossless, decoded_at }))
 }
 
 /// The still a request renders: `pg_`'s frame of an animation (else the first, coalesced), or
@@ -272,8 +310,12 @@ fn describe(
     spec: &TransformSpec,
     limits: &Limits,
     started: Instant,
+    deadline: Instant,
 ) -> Result<Output, TransformError> {
-    let meta = decode::guarded("header reader", || metadata::describe(bytes, spec, limits))?;
+    let mut meta = decode::guarded("header reader", || metadata::describe(bytes, spec, limits))?;
+    if let (Some(_), Some(out)) = (spec.quality, meta.output.as_mut()) {
+        out.quality = Some(describe_quality(bytes, spec, out.encoded_as, limits, deadline)?);
+    }
     let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
     let timings = Timings { decode: started.elapsed(), ..Timings::default() };
     Ok(Output {
@@ -281,7 +323,41 @@ fn describe(
         format: Format::Json,
         width: meta.output.as_ref().map_or(0, |o| o.width),
         height: meta.output.as_ref().map_or(0, |o| o.height),
+        quality: None,
         timings,
+    })
+}
+
+/// `f_json`'s report of `q_`: the encoder quality of the output the same options without `f_json`
+/// make. `q_auto` renders that still (an animation's first frame) and searches it, as an image
+/// request does.
+fn describe_quality(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    out_format: Format,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<metadata::QualityInfo, TransformError> {
+    let level = match spec.quality {
+        Some(crate::spec::Quality::Auto(level)) => level,
+        q => {
+            let quality = out_format.is_lossy().then(|| quality::encoder_quality(out_format, q));
+            return Ok(metadata::QualityInfo { level: None, target: None, quality, score: None });
+        }
+    };
+    let still = TransformSpec { format: None, page: Some(spec.page.unwrap_or(1)), ..spec.clone() };
+    let Rendered::Still(still) = render(bytes, &still, limits, deadline)? else {
+        return Err(TransformError::Internal("one page of an animation rendered as an animation".into()));
+    };
+    let given = match still.format.is_lossy() {
+        true => Some(auto_quality::choose(&still.img, still.format, level, limits, deadline)?.given),
+        false => None,
+    };
+    Ok(metadata::QualityInfo {
+        level: Some(level.as_str()),
+        target: Some(auto_quality::target(level)),
+        quality: given.map(|g| g.quality),
+        score: given.and_then(|g| g.score),
     })
 }
 
@@ -381,9 +457,25 @@ pub(super) fn shrink_on_load(header: &Header, plan: &geometry::Plan) -> (u8, u32
     }
 }
 
-/// The URL's quality, or the format's default.
-fn quality(spec: &TransformSpec, format: Format) -> u8 {
-    quality::encoder_quality(format, spec.quality)
+/// The encoder quality for `format`: the URL's, or the default, mapped from JPEG's scale; for
+/// `q_auto` and a lossy format, searched on `img`, the pixels about to be encoded (an animation's
+/// first frame).
+fn quality(
+    spec: &TransformSpec,
+    format: Format,
+    img: &image::DynamicImage,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<auto_quality::Chosen, TransformError> {
+    match spec.quality {
+        Some(crate::spec::Quality::Auto(level)) if format.is_lossy() => {
+            auto_quality::choose(img, format, level, limits, deadline)
+        }
+        q => {
+            let given = Given { quality: quality::encoder_quality(format, q), score: None, trials: 0 };
+            Ok(auto_quality::Chosen { given, bytes: None })
+        }
+    }
 }
 
 /// The benchmark floor for a JPEG source: libjpeg-turbo's decode at the scale [`run`] would
@@ -396,7 +488,7 @@ pub fn floor(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<usiz
     let (w, h) = (w.min(img.width()), h.min(img.height()));
     let img = img.crop_imm(0, 0, w, h);
     let format = format::output_format(spec.format, header.format, false);
-    let quality = quality(spec, format);
+    let quality = quality::encoder_quality(format, spec.quality);
     Ok(encode::encode(&img, format, quality, false)?.len())
 }
 

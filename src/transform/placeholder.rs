@@ -76,7 +76,7 @@ pub(super) fn run(
         encode: encode_start.elapsed(),
     };
     let (width, height) = plan.output();
-    Ok(Output { bytes: text.into_bytes(), format: Format::Thumbhash, width, height, timings })
+    Ok(Output { bytes: text.into_bytes(), format: Format::Thumbhash, width, height, quality: None, timings })
 }
 
 #[cfg(test)]

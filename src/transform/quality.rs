@@ -30,7 +30,9 @@ pub fn encoder_quality(format: Format, quality: Option<Quality>) -> u8 {
     let q = match quality {
         Some(Quality::Encoder(q)) => return q,
         Some(Quality::Fixed(q)) => q,
-        None => DEFAULT,
+        // q_auto's search (auto_quality.rs) sets the quality of lossy formats; the others have
+        // no quality.
+        Some(Quality::Auto(_)) | None => DEFAULT,
     };
     let pick = |k: &(u8, u8, u8)| match format {
         Format::Webp => k.1,

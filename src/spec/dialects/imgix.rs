@@ -8,7 +8,7 @@
 
 use crate::spec::parse::{Accumulator, SpecError};
 use crate::spec::values::fixed;
-use crate::spec::{Format, Gravity, ResizeMode, Rgb};
+use crate::spec::{AutoLevel, Format, Gravity, Quality, ResizeMode, Rgb};
 
 /// imgix's parameters and aliases that pixflow does not implement: a 400 "not supported".
 pub const UNSUPPORTED: &[&str] = &[
@@ -446,13 +446,13 @@ impl Accumulator {
     }
 
     /// `auto=`, a comma list: `format` is `f_auto` unless `fm` names a format (imgix: `fm` wins);
-    /// `compress` is accepted and leaves the quality at its default.
+    /// `compress` is `q_auto` unless `q` names a quality (`q` wins, as imgix's does).
     pub(in crate::spec) fn query_auto(&mut self, v: &str, token: &str) -> Result<(), SpecError> {
         self.once("auto", token)?;
         for word in v.split(',') {
             match word {
                 "format" => self.auto_format = true,
-                "compress" => {}
+                "compress" => self.auto_compress = true,
                 "enhance" | "redeye" | "true" => {
                     return Err(SpecError::unsupported(
                         token,
@@ -492,7 +492,7 @@ impl Accumulator {
     }
 
     /// What `finish` settles once every parameter is read: the focal point of `crop=focalpoint`
-    /// and `auto=format` where no format is named.
+    /// `auto=format` where no format is named, and `auto=compress` where no quality is.
     pub(in crate::spec) fn settle_imgix(&mut self) {
         if self.focal {
             let [x, y] = self.fp.map(|c| c.unwrap_or(5_000));
@@ -501,6 +501,9 @@ impl Accumulator {
         }
         if self.auto_format && self.spec.format.is_none() {
             self.spec.format = Some(Format::Auto);
+        }
+        if self.auto_compress && self.spec.quality.is_none() {
+            self.spec.quality = Some(Quality::Auto(AutoLevel::Good));
         }
     }
 }
