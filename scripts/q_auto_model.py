@@ -1,18 +1,19 @@
-"""Fits q_auto's model on scripts/fit-q-auto's measurements and prints it, checked.
+"""Fits the model that starts q_auto's search (src/transform/auto_quality.rs) on scripts/fit-q-auto's
+measurements, and prints it as the Rust constants.
 
 Per format, the encoder quality an image needs to reach a SSIMULACRA2 target is read off its
 measured curve (linear between grid points). The model predicts it from the target and the
 image's features: q = c0 + c1·T + Σ ck·feature_k, least squares over every image and the targets
 60–90. Each candidate feature set is judged leaving one photo out (its renders at every width),
-so the error printed is the error on photos the fit has not seen. Then, per level, the margin
-added to the prediction so that every photo, predicted without itself, scores at least
-target − 2.5; the table shows what that gives against the calibrated fixed default.
+so the error printed is the error on photos the fit has not seen; pixflow uses the full set. A
+better start saves trial encodes; the search, not the model, makes the target
+(`scripts/fit-q-auto --check` measures both).
 """
 import math, statistics
 
 FORMATS = ['jpeg', 'webp', 'avif']
 DEFAULT = {'jpeg': 80, 'webp': 85, 'avif': 86}  # src/transform/quality.rs at q80
-LEVELS = {'best': 88.0, 'good': 80.0, 'eco': 73.0, 'low': 65.0}
+LEVELS = {'best': 85.0, 'good': 78.0, 'eco': 72.0, 'low': 65.0}  # auto_quality::target
 TARGETS = [60, 65, 70, 75, 80, 85, 90]
 Q_MIN, Q_MAX = 30, 95
 FEATURES = {
@@ -108,7 +109,6 @@ def main(data):
         s = [score_at(r['curves'][fmt], DEFAULT[fmt]) for r in data]
         print(f'  {fmt}: {statistics.median(s):.1f} ({min(s):.1f})')
     print('\nHeld-out error of the needed quality (RMS, in encoder quality steps), per feature set:')
-    best = {}
     for fmt in FORMATS:
         for names in SETS:
             errs = []
@@ -119,25 +119,11 @@ def main(data):
                         errs.append(predict(c, r, t, names) - q)
             rms = math.sqrt(sum(e * e for e in errs) / len(errs))
             print(f'  {fmt:5} {rms:5.2f}  {", ".join(names) or "(target only)"}')
-            if fmt not in best or rms < best[fmt][0]:
-                best[fmt] = (rms, names)
-    print()
+    used = SETS[-1]
+    print(f'\nThe model with {", ".join(used)} (auto_quality.rs):')
     for fmt in FORMATS:
-        rms, names = best[fmt]
-        c = fit(data, fmt, names)
-        print(f'{fmt}: q = ' + ' + '.join(f'{v:.4f}·{n}' for v, n in zip(c, ['1', 'T'] + names)))
-        held = held_out(data, fmt, names)
-        for level, t in LEVELS.items():
-            margin = 0.0
-            while margin < 30:
-                worst = min(score_at(r['curves'][fmt], min(100, max(1, predict(cc, r, t, names) + margin)))
-                            for r, cc in held)
-                if worst >= t - 2.5:
-                    break
-                margin += 0.5
-            got = [score_at(r['curves'][fmt], min(100, max(1, predict(cc, r, t, names) + margin))) for r, cc in held]
-            size = [bytes_at(r['curves'][fmt], min(100, max(1, predict(cc, r, t, names) + margin))) /
-                    bytes_at(r['curves'][fmt], DEFAULT[fmt]) for r, cc in held]
-            print(f'  {level:4} target {t:.0f}: margin {margin:+.1f}, score median {statistics.median(got):.1f} '
-                  f'min {min(got):.1f}, bytes × default median {statistics.median(size):.2f} '
-                  f'(range {min(size):.2f}–{max(size):.2f})')
+        c = fit(data, fmt, used)
+        print(f'const {fmt.upper()}: Model = Model {{')
+        for name, v in zip(['base', 'per_target', 'detail', 'edges', 'chroma', 'flat', 'pixels'], c):
+            print(f'    {name}: {v:.4f},')
+        print('};')

@@ -92,7 +92,14 @@ pub(crate) fn transform(
         },
         None => String::new(),
     };
-    println!("{} {}x{} {} bytes{quality}", out.format.mime(), out.width, out.height, out.bytes.len());
+    let encode = out.timings.encode.as_secs_f64() * 1e3;
+    println!(
+        "{} {}x{} {} bytes{quality} encode {encode:.1} ms",
+        out.format.mime(),
+        out.width,
+        out.height,
+        out.bytes.len()
+    );
     Ok(())
 }
 

@@ -175,7 +175,7 @@ impl Accumulator {
             Some(":eco") => Quality::Auto(AutoLevel::Eco),
             Some(":low") => Quality::Auto(AutoLevel::Low),
             Some(_) => return Err(SpecError::bad(token, "q_auto's levels are best, good, eco and low")),
-            None => Quality::Fixed(uint(token, v, 1, 100, "quality must be 1 to 100, or auto")? as u8),
+            None => Quality::Fixed(uint(token, v, 1, 100, "quality must be 1 to 100")? as u8),
         };
         self.once("q", token)?;
         self.spec.quality = Some(quality);

@@ -4,10 +4,10 @@
 //! cannot hold a core or a gigabyte; the weights are deliberately on the high side.
 
 use super::decode::{Header, SourceFormat};
-use super::format::output_format;
+use super::format::still_format;
 use super::geometry::Plan;
 use super::{frames, Limits, TransformError};
-use crate::spec::{Format, TransformSpec};
+use crate::spec::{Format, Quality, TransformSpec};
 
 /// The estimate for one transform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,10 @@ fn encode_weights(format: Format) -> (f64, f64) {
         Format::Thumbhash => (50.0, 16.0),
     }
 }
+
+/// Bytes per pixel fast-ssim2's reference keeps (its XYB pyramid and blurred statistics) while
+/// q_auto searches, measured with `pixflow cost` (BENCHMARKS.md).
+const SCORER_BYTES_PER_PIXEL: f64 = 100.0;
 
 /// Taps of the separable gaussian the `image` crate uses for `sigma` (its own kernel size rule).
 pub(super) fn gaussian_radius(sigma: f64) -> u32 {
@@ -90,6 +94,7 @@ fn parts(
         + spec.sharpen.map_or(0.0, |s| blur_ns(s.get()) + out_px * 5.0);
     let colour_ns = if header.icc.is_some() { out_px * 15.0 } else { 0.0 };
     let (encode_ns, encode_bytes) = encode_weights(format);
+    let (search_ns, search_bytes) = search_weights(spec, format, out_px);
     let source_px = f64::from(header.width) * f64::from(header.height);
     let (per_source, per_decoded) = decode_ns(header.format);
     let total_ns = source_px * per_source
@@ -97,7 +102,8 @@ fn parts(
         + resize_ns
         + effects_ns
         + colour_ns
-        + out_px * encode_ns;
+        + out_px * encode_ns
+        + search_ns;
     // Decoders other than libjpeg-turbo may hold 16-bit samples and a second copy while narrowing.
     // jxl-oxide holds 32-bit float channels and a render beside them (decode_jxl::alloc_budget).
     let per_pixel = match header.format {
@@ -108,8 +114,23 @@ fn parts(
     let decoded_bytes = decoded_px * per_pixel;
     // The scaled image, one effect's output beside it, the padded canvas, and the encoder's state.
     let working = scaled_px * channels * 2.0 + out_px * (channels + encode_bytes);
-    let memory = source_bytes as f64 + decoded_bytes + working + f64::from(8u32 << 20);
+    let memory = source_bytes as f64 + decoded_bytes + working + search_bytes + f64::from(8u32 << 20);
     (total_ns, memory)
+}
+
+/// `q_auto`'s search on a lossy format (auto_quality.rs): up to its trials of encoding a window of
+/// at most its pixels, each decoded (≈ 40 ns/px at worst, AVIF) and scored (≈ 100 ns/px), after
+/// the scorer's reference (≈ 50 ns/px); the reference's pyramid and a trial's output and decode
+/// stay in memory.
+fn search_weights(spec: &TransformSpec, format: Format, out_px: f64) -> (f64, f64) {
+    use super::auto_quality::{MAX_TRIALS, SEARCH_PIXELS};
+    if !matches!(spec.quality, Some(Quality::Auto(_))) || !format.is_lossy() {
+        return (0.0, 0.0);
+    }
+    let px = out_px.min(f64::from(SEARCH_PIXELS));
+    let (encode_ns, encode_bytes) = encode_weights(format);
+    let ns = px * (f64::from(MAX_TRIALS) * (encode_ns + 40.0 + 100.0) + 50.0);
+    (ns, px * (SCORER_BYTES_PER_PIXEL + encode_bytes + 8.0))
 }
 
 /// Estimates an animation written as an animation: every frame is a whole canvas through the same
@@ -180,7 +201,7 @@ pub(super) fn within_budget(
     let e = match animated {
         Some((a, format)) => animation(header, source_bytes, plan, spec, format, a.frames),
         None => {
-            let format = output_format(spec.format, header.format, header.alpha);
+            let format = still_format(spec, header.format, header.alpha, plan.output());
             let still = estimate(header, source_bytes, decoded, plan, spec, format);
             match anim {
                 // A still of an animation decodes the frames before it too (25 ns a canvas pixel).

@@ -2,7 +2,7 @@
 
 use super::decode::SourceFormat;
 pub use crate::spec::negotiate::{resolve_auto, resolve_requested, AutoFormat};
-use crate::spec::Format;
+use crate::spec::{Format, TransformSpec};
 
 /// The concrete output format. `requested` is `None` (keep the source's), a concrete format, or
 /// `Auto` standing for [`AutoFormat::Legacy`] (the other two arrive already resolved).
@@ -24,6 +24,26 @@ pub fn output_format(requested: Option<Format>, source: SourceFormat, transparen
     }
 }
 
+/// Output pixels above which `f_auto` answers an AVIF client with WebP: rav1e takes ≈ 1.3 µs a
+/// pixel on one core (≈ 1.5 s here), libwebp ≈ 0.3 µs (BENCHMARKS.md), and every client that
+/// takes AVIF takes WebP. Cloudflare Images does the same for large images.
+pub const AUTO_AVIF_MAX_PIXELS: u64 = 1_200_000;
+
+/// The format a still is written in: [`output_format`], except that `f_auto`'s AVIF gives way to
+/// WebP for an output of more than [`AUTO_AVIF_MAX_PIXELS`] — decided from the plan's size, so
+/// one variant key always means one format.
+pub fn still_format(
+    spec: &TransformSpec,
+    source: SourceFormat,
+    transparent: bool,
+    (w, h): (u32, u32),
+) -> Format {
+    match output_format(spec.format, source, transparent) {
+        Format::Avif if spec.negotiated && u64::from(w) * u64::from(h) > AUTO_AVIF_MAX_PIXELS => Format::Webp,
+        f => f,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,6 +58,16 @@ mod tests {
         assert_eq!(resolve_auto(Some(old)), AutoFormat::Legacy);
         assert_eq!(resolve_auto(None), AutoFormat::Legacy);
         assert_eq!(resolve_auto(Some("image/avif;q=0, image/webp")), AutoFormat::Webp);
+    }
+
+    #[test]
+    fn f_auto_answers_large_outputs_with_webp() {
+        let negotiated = TransformSpec { format: Some(Format::Avif), negotiated: true, ..Default::default() };
+        let asked = TransformSpec { format: Some(Format::Avif), ..Default::default() };
+        let jpeg = SourceFormat::Jpeg;
+        assert_eq!(still_format(&negotiated, jpeg, false, (1200, 1000)), Format::Avif);
+        assert_eq!(still_format(&negotiated, jpeg, false, (1200, 1001)), Format::Webp);
+        assert_eq!(still_format(&asked, jpeg, false, (4000, 3000)), Format::Avif, "f_avif is what it says");
     }
 
     #[test]

@@ -262,7 +262,7 @@ pub(super) fn render(
     img = color::drop_opaque_alpha(img);
     let bg = spec.background.unwrap_or(Rgb::WHITE);
     let transparent = img.color().has_alpha();
-    let format = format::output_format(spec.format, source_format, transparent);
+    let format = format::still_format(spec, source_format, transparent, (img.width(), img.height()));
     if format == Format::Jpeg {
         img = canvas::flatten(img, bg);
     }
