@@ -103,6 +103,26 @@ async fn f_auto_follows_accept_and_varies() {
     assert_eq!(fixed.header("vary"), None);
 }
 
+/// f_auto's AVIF gives way to WebP above 1.2 MP of output (transform/format.rs
+/// `AUTO_AVIF_MAX_PIXELS`: rav1e's time per pixel), decided by the output's size alone.
+#[tokio::test]
+async fn f_auto_answers_large_outputs_with_webp() {
+    let s = state();
+    let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+    // quadrants.jpg is 200×100: stretched to 1.28 MP, then to 0.5 MP.
+    let large = request(&s, "GET", "/w_1600,h_800,c_scale,f_auto/quadrants.jpg", &[("accept", chrome)]).await;
+    assert_eq!(large.status, StatusCode::OK);
+    assert_eq!(large.header("content-type"), Some("image/webp"));
+    assert_eq!(large.header("vary"), Some("Accept"));
+    let img = image::load_from_memory(&large.body).unwrap();
+    assert_eq!((img.width(), img.height()), (1600, 800));
+    let small = request(&s, "GET", "/w_1000,h_500,c_scale,f_auto/quadrants.jpg", &[("accept", chrome)]).await;
+    assert_eq!(small.header("content-type"), Some("image/avif"));
+    // Asked for by name, AVIF is served at any size.
+    let named = request(&s, "GET", "/w_1600,h_800,c_scale,f_avif/quadrants.jpg", &[("accept", chrome)]).await;
+    assert_eq!(named.header("content-type"), Some("image/avif"));
+}
+
 #[tokio::test]
 async fn bad_options_are_400_naming_the_token() {
     let s = state();
@@ -111,7 +131,7 @@ async fn bad_options_are_400_naming_the_token() {
         ("/q_0/quadrants.jpg", "q_0"),
         ("/w_99999/quadrants.jpg", "w_99999"),
         ("/w_10,w_20/quadrants.jpg", "w_20"),
-        ("/q_auto/quadrants.jpg", "q_auto"),
+        ("/q_auto:great/quadrants.jpg", "q_auto:great"),
         ("/w_10/..%2fquadrants.jpg", "../quadrants.jpg"),
         ("/x_5/quadrants.jpg", "x_"),
     ] {
