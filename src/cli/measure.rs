@@ -148,7 +148,7 @@ pub(crate) fn bench(
 pub(crate) fn quality_features(inputs: &[std::path::PathBuf]) -> Result<(), String> {
     for input in inputs {
         let img = image::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
-        let f = pixflow::transform::auto_quality::features(&img);
+        let f = pixflow::transform::auto_quality::features(&img.to_rgb8());
         let line = serde_json::json!({
             "file": input.display().to_string(), "width": img.width(), "height": img.height(), "features": f,
         });

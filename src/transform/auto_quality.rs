@@ -55,10 +55,9 @@ pub struct Features {
     pub pixels: u32,
 }
 
-/// The [`Features`] of `img`: one pass over at most about a million pixels (rows are sampled
+/// The [`Features`] of `rgb`: one pass over at most about a million pixels (rows are sampled
 /// evenly beyond that), a small fraction of an encode.
-pub fn features(img: &DynamicImage) -> Features {
-    let rgb = img.to_rgb8();
+pub fn features(rgb: &image::RgbImage) -> Features {
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     let px = rgb.as_raw();
     let ycc = |x: usize, y: usize| -> [i32; 3] {
@@ -205,20 +204,21 @@ pub fn choose(
     deadline: Instant,
 ) -> Result<Chosen, TransformError> {
     let target = f64::from(target(level));
-    let start = predicted(format, target, &features(img));
-    let (w, h) = (img.width(), img.height());
+    let rgb = img.to_rgb8();
+    let start = predicted(format, target, &features(&rgb));
     // SSIMULACRA2 looks at six scales, halving each time: below 64 px there is too little to see.
-    if w < 64 || h < 64 {
+    if img.width() < 64 || img.height() < 64 {
         return Ok(Chosen { given: Given { quality: start, score: None, trials: 0 }, bytes: None });
     }
-    let window = centre_window(img);
-    let whole = (window.width(), window.height()) == (w, h);
-    let reference_rgb = window.to_rgb8();
+    let cut = centre_window(img);
+    let whole = cut.is_none();
+    let reference_rgb = cut.as_ref().map_or(rgb, |c| c.to_rgb8());
+    let window = cut.as_ref().unwrap_or(img);
     let reference = Ssimulacra2Reference::new(&slice(&reference_rgb)?).map_err(scorer)?;
     let mut tried: Vec<(u8, f64, Vec<u8>)> = Vec::new();
     let mut q = start;
     loop {
-        let bytes = encode::encode(&window, format, q, false)?;
+        let bytes = encode::encode(window, format, q, false)?;
         let back = decoded(&bytes, limits)?;
         let score = reference.compare(&slice(&back)?).map_err(scorer)?;
         tried.push((q, score, bytes));
@@ -232,15 +232,11 @@ pub fn choose(
         }
     }
     let trials = tried.len() as u32;
-    let pick = tried
-        .iter()
-        .filter(|t| t.1 >= target - BELOW)
-        .min_by_key(|t| t.0)
-        .or_else(|| tried.iter().max_by(|a, b| a.1.total_cmp(&b.1)))
-        .map(|t| t.0)
-        .unwrap_or(start);
-    let (quality, score, bytes) =
-        tried.into_iter().find(|t| t.0 == pick).unwrap_or((start, f64::NAN, Vec::new()));
+    // The lowest quality that reached the target, else the best score (the loop tried once at least).
+    let all = 0..tried.len();
+    let pick = all.clone().filter(|&i| tried[i].1 >= target - BELOW).min_by_key(|&i| tried[i].0);
+    let pick = pick.or_else(|| all.max_by(|&a, &b| tried[a].1.total_cmp(&tried[b].1))).unwrap_or(0);
+    let (quality, score, bytes) = tried.swap_remove(pick);
     let given = Given { quality, score: Some(score as f32), trials };
     Ok(Chosen { given, bytes: whole.then_some(bytes) })
 }
@@ -268,18 +264,19 @@ fn next(tried: &[(u8, f64, Vec<u8>)], target: f64, per_target: f32) -> Option<u8
     (!tried.iter().any(|t| t.0 == q)).then_some(q)
 }
 
-/// The centred part of `img` searched on: the whole image up to [`SEARCH_PIXELS`], else a window
-/// of about that many pixels (its corner on the 16-px grid of the encoders' blocks).
-fn centre_window(img: &DynamicImage) -> DynamicImage {
+/// The centred part of `img` searched on when it is larger than [`SEARCH_PIXELS`]: a window of
+/// about that many pixels (its corner on the 16-px grid of the encoders' blocks); none when the
+/// whole image is searched.
+fn centre_window(img: &DynamicImage) -> Option<DynamicImage> {
     let (w, h) = (img.width(), img.height());
     if u64::from(w) * u64::from(h) <= u64::from(SEARCH_PIXELS) {
-        return img.clone();
+        return None;
     }
     let ww = w.min(1024);
     let wh = h.min(SEARCH_PIXELS / ww);
     let x = ((w - ww) / 2) & !15;
     let y = ((h - wh) / 2) & !15;
-    img.crop_imm(x, y, ww, wh)
+    Some(img.crop_imm(x, y, ww, wh))
 }
 
 /// `rgb` as the scorer reads it.

@@ -85,11 +85,10 @@ pub struct OutputInfo {
     pub width: u32,
     /// Output height.
     pub height: u32,
-    /// Output format (for JPEG-or-PNG choices, decided by whether the source has alpha).
-    pub format: &'static str,
-    /// The same, as a [`Format`].
-    #[serde(skip)]
-    pub encoded_as: Format,
+    /// Output format (for JPEG-or-PNG choices, decided by whether the source has alpha), written
+    /// as its token value.
+    #[serde(serialize_with = "format_name")]
+    pub format: Format,
     /// Frames of the output: the source's when it stays animated, else 1.
     pub frames: u32,
     /// The part of the source the output is made from, in the pixels of the source as shown
@@ -163,13 +162,16 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
         output: Some(OutputInfo {
             width,
             height,
-            format: out_format.as_str(),
-            encoded_as: out_format,
+            format: out_format,
             frames: animated.map_or(1, |(a, _)| a.frames),
             region,
             quality: None,
         }),
     })
+}
+
+fn format_name<S: serde::Serializer>(format: &Format, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(format.as_str())
 }
 
 fn source_name(f: SourceFormat) -> &'static str {

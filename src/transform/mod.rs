@@ -314,7 +314,7 @@ fn describe(
 ) -> Result<Output, TransformError> {
     let mut meta = decode::guarded("header reader", || metadata::describe(bytes, spec, limits))?;
     if let (Some(_), Some(out)) = (spec.quality, meta.output.as_mut()) {
-        out.quality = Some(describe_quality(bytes, spec, out.encoded_as, limits, deadline)?);
+        out.quality = Some(describe_quality(bytes, spec, out.format, limits, deadline)?);
     }
     let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
     let timings = Timings { decode: started.elapsed(), ..Timings::default() };
@@ -349,10 +349,8 @@ fn describe_quality(
     let Rendered::Still(still) = render(bytes, &still, limits, deadline)? else {
         return Err(TransformError::Internal("one page of an animation rendered as an animation".into()));
     };
-    let given = match still.format.is_lossy() {
-        true => Some(auto_quality::choose(&still.img, still.format, level, limits, deadline)?.given),
-        false => None,
-    };
+    let chosen = quality(spec, still.format, &still.img, limits, deadline)?;
+    let given = still.format.is_lossy().then_some(chosen.given);
     Ok(metadata::QualityInfo {
         level: Some(level.as_str()),
         target: Some(auto_quality::target(level)),
