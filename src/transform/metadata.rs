@@ -1,11 +1,13 @@
 //! `f_json`: what the source is and what the options would make of it, from the header alone (the
 //! frames of an animation are counted by walking its blocks, not by decoding them) — except where
-//! `g_auto` places a crop: that needs the pixels, decoded as the transform would.
+//! `g_auto` places a crop, and `q_auto`, whose quality is searched: those need the pixels, decoded
+//! and rendered as the transform would.
 
 use super::decode::SourceFormat;
 use super::geometry::Rect;
-use super::{format, Limits, TransformError};
+use super::{auto_quality, format, Limits, Output, Rendered, Timings, TransformError};
 use crate::spec::{Format, TransformSpec};
+use std::time::Instant;
 
 /// The JSON body of an `f_json` answer.
 #[derive(Debug, serde::Serialize)]
@@ -167,6 +169,61 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
             region,
             quality: None,
         }),
+    })
+}
+
+/// `f_json`: the metadata, from the header alone (and the pixels where `g_auto` places a crop).
+pub(super) fn run(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    started: Instant,
+    deadline: Instant,
+) -> Result<Output, TransformError> {
+    let mut meta = super::decode::guarded("header reader", || describe(bytes, spec, limits))?;
+    if let (Some(_), Some(out)) = (spec.quality, meta.output.as_mut()) {
+        out.quality = Some(quality_report(bytes, spec, out.format, limits, deadline)?);
+    }
+    let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
+    let timings = Timings { decode: started.elapsed(), ..Timings::default() };
+    Ok(Output {
+        bytes: json,
+        format: Format::Json,
+        width: meta.output.as_ref().map_or(0, |o| o.width),
+        height: meta.output.as_ref().map_or(0, |o| o.height),
+        quality: None,
+        timings,
+    })
+}
+
+/// `f_json`'s report of `q_`: the encoder quality of the output the same options without `f_json`
+/// make. `q_auto` renders that still (an animation's first frame) and searches it, as an image
+/// request does.
+fn quality_report(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    out_format: Format,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<QualityInfo, TransformError> {
+    let level = match spec.quality {
+        Some(crate::spec::Quality::Auto(level)) => level,
+        q => {
+            let quality = out_format.is_lossy().then(|| super::quality::encoder_quality(out_format, q));
+            return Ok(QualityInfo { level: None, target: None, quality, score: None });
+        }
+    };
+    let still = TransformSpec { format: None, page: Some(spec.page.unwrap_or(1)), ..spec.clone() };
+    let Rendered::Still(still) = super::render(bytes, &still, limits, deadline)? else {
+        return Err(TransformError::Internal("one page of an animation rendered as an animation".into()));
+    };
+    let chosen = super::quality(spec, still.format, &still.img, limits, deadline)?;
+    let given = still.format.is_lossy().then_some(chosen.given);
+    Ok(QualityInfo {
+        level: Some(level.as_str()),
+        target: Some(auto_quality::target(level)),
+        quality: given.map(|g| g.quality),
+        score: given.and_then(|g| g.score),
     })
 }
 

@@ -191,7 +191,7 @@ pub fn run(
 ) -> Result<Output, TransformError> {
     let started = Instant::now();
     match spec.format {
-        Some(Format::Json) => return describe(bytes, spec, limits, started, deadline),
+        Some(Format::Json) => return metadata::run(bytes, spec, limits, started, deadline),
         Some(Format::Thumbhash) => return placeholder::run(bytes, spec, limits, deadline, started),
         _ => {}
     }
@@ -304,61 +304,6 @@ fn check_output_size(bytes: &[u8], limits: &Limits) -> Result<(), TransformError
     Ok(())
 }
 
-/// `f_json`: the metadata, from the header alone (and the pixels where `g_auto` places a crop).
-fn describe(
-    bytes: &[u8],
-    spec: &TransformSpec,
-    limits: &Limits,
-    started: Instant,
-    deadline: Instant,
-) -> Result<Output, TransformError> {
-    let mut meta = decode::guarded("header reader", || metadata::describe(bytes, spec, limits))?;
-    if let (Some(_), Some(out)) = (spec.quality, meta.output.as_mut()) {
-        out.quality = Some(describe_quality(bytes, spec, out.format, limits, deadline)?);
-    }
-    let json = serde_json::to_vec(&meta).map_err(|e| TransformError::Internal(e.to_string()))?;
-    let timings = Timings { decode: started.elapsed(), ..Timings::default() };
-    Ok(Output {
-        bytes: json,
-        format: Format::Json,
-        width: meta.output.as_ref().map_or(0, |o| o.width),
-        height: meta.output.as_ref().map_or(0, |o| o.height),
-        quality: None,
-        timings,
-    })
-}
-
-/// `f_json`'s report of `q_`: the encoder quality of the output the same options without `f_json`
-/// make. `q_auto` renders that still (an animation's first frame) and searches it, as an image
-/// request does.
-fn describe_quality(
-    bytes: &[u8],
-    spec: &TransformSpec,
-    out_format: Format,
-    limits: &Limits,
-    deadline: Instant,
-) -> Result<metadata::QualityInfo, TransformError> {
-    let level = match spec.quality {
-        Some(crate::spec::Quality::Auto(level)) => level,
-        q => {
-            let quality = out_format.is_lossy().then(|| quality::encoder_quality(out_format, q));
-            return Ok(metadata::QualityInfo { level: None, target: None, quality, score: None });
-        }
-    };
-    let still = TransformSpec { format: None, page: Some(spec.page.unwrap_or(1)), ..spec.clone() };
-    let Rendered::Still(still) = render(bytes, &still, limits, deadline)? else {
-        return Err(TransformError::Internal("one page of an animation rendered as an animation".into()));
-    };
-    let chosen = quality(spec, still.format, &still.img, limits, deadline)?;
-    let given = still.format.is_lossy().then_some(chosen.given);
-    Ok(metadata::QualityInfo {
-        level: Some(level.as_str()),
-        target: Some(auto_quality::target(level)),
-        quality: given.map(|g| g.quality),
-        score: given.and_then(|g| g.score),
-    })
-}
-
 /// What the header says, checked: the header (pixel limit), the displayed size (after EXIF
 /// orientation), the geometry plan (output and enlargement limits) and, for an animated source,
 /// its frames (`pg_` within them; the frame limits are the budget's, so `f_json` still describes
@@ -458,7 +403,7 @@ pub(super) fn shrink_on_load(header: &Header, plan: &geometry::Plan) -> (u8, u32
 /// The encoder quality for `format`: the URL's, or the default, mapped from JPEG's scale; for
 /// `q_auto` and a lossy format, searched on `img`, the pixels about to be encoded (an animation's
 /// first frame).
-fn quality(
+pub(super) fn quality(
     spec: &TransformSpec,
     format: Format,
     img: &image::DynamicImage,
