@@ -1,4 +1,4 @@
-//! Encoders: libjpeg-turbo for JPEG, libwebp for WebP, rav1e for AVIF (`encode_avif.rs`),
+//! Encoders: libjpeg-turbo for JPEG, libwebp for WebP, libaom for AVIF (`encode_avif.rs`),
 //! `image` (png, gif) for the rest.
 //! Nothing of the source's metadata is written: orientation has been applied, colour is sRGB.
 

@@ -24,10 +24,10 @@ pub fn output_format(requested: Option<Format>, source: SourceFormat, transparen
     }
 }
 
-/// Output pixels above which `f_auto` answers an AVIF client with WebP: rav1e takes ≈ 1.3 µs a
-/// pixel on one core (≈ 1.5 s here), libwebp ≈ 0.3 µs (BENCHMARKS.md), and every client that
-/// takes AVIF takes WebP. Cloudflare Images does the same for large images.
-pub const AUTO_AVIF_MAX_PIXELS: u64 = 1_200_000;
+/// Output pixels above which `f_auto` answers an AVIF client with WebP: libaom takes ≈ 0.4 µs a
+/// pixel on one core (≈ 1.2 s at this size here), libwebp ≈ 0.1 µs (BENCHMARKS.md), and every
+/// client that takes AVIF takes WebP. Cloudflare Images does the same for large images.
+pub const AUTO_AVIF_MAX_PIXELS: u64 = 3_000_000;
 
 /// The format a still is written in: [`output_format`], except that `f_auto`'s AVIF gives way to
 /// WebP for an output of more than [`AUTO_AVIF_MAX_PIXELS`] — decided from the plan's size, so
@@ -65,8 +65,8 @@ mod tests {
         let negotiated = TransformSpec { format: Some(Format::Avif), negotiated: true, ..Default::default() };
         let asked = TransformSpec { format: Some(Format::Avif), ..Default::default() };
         let jpeg = SourceFormat::Jpeg;
-        assert_eq!(still_format(&negotiated, jpeg, false, (1200, 1000)), Format::Avif);
-        assert_eq!(still_format(&negotiated, jpeg, false, (1200, 1001)), Format::Webp);
+        assert_eq!(still_format(&negotiated, jpeg, false, (2000, 1500)), Format::Avif);
+        assert_eq!(still_format(&negotiated, jpeg, false, (2000, 1501)), Format::Webp);
         assert_eq!(still_format(&asked, jpeg, false, (4000, 3000)), Format::Avif, "f_avif is what it says");
     }
 

@@ -3,6 +3,7 @@
 //! Synchronous and CPU-bound: callers run it off the async runtime.
 
 mod animate;
+mod aom;
 mod attention;
 pub mod auto_quality;
 mod av1;

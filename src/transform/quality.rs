@@ -11,17 +11,17 @@ pub const DEFAULT: u8 = 80;
 
 /// `(JPEG quality, WebP quality, AVIF quality)` at equal median SSIMULACRA2
 /// (scripts/calibrate-quality, the first 12 corpus photos → 800 px, 2026-12-03: JPEG q80 scores
-/// 79.1, WebP q85 79.0, AVIF q86 79.1; 1 and 100 are fixed ends).
+/// 79.1, WebP q85 79.0, AVIF q70 79.0 (libaom); 1 and 100 are fixed ends).
 const EQUAL_SCORE: [(u8, u8, u8); 10] = [
     (1, 1, 1),
-    (50, 58, 61),
-    (60, 68, 69),
-    (70, 78, 81),
-    (75, 82, 83),
-    (80, 85, 86),
-    (85, 89, 89),
-    (90, 94, 93),
-    (95, 99, 96),
+    (50, 58, 49),
+    (60, 68, 53),
+    (70, 78, 59),
+    (75, 82, 63),
+    (80, 85, 70),
+    (85, 89, 78),
+    (90, 94, 85),
+    (95, 99, 90),
     (100, 100, 100),
 ];
 
@@ -59,7 +59,7 @@ mod tests {
             assert_eq!(encoder_quality(Format::Jpeg, Some(Quality::Fixed(q))), q);
         }
         assert_eq!(encoder_quality(Format::Webp, None), 85);
-        assert_eq!(encoder_quality(Format::Avif, None), 86);
+        assert_eq!(encoder_quality(Format::Avif, None), 70);
         assert_eq!(encoder_quality(Format::Webp, Some(Quality::Fixed(65))), 73);
         assert_eq!(encoder_quality(Format::Avif, Some(Quality::Encoder(60))), 60);
         // Monotonic: a higher q never gives a lower encoder quality.

@@ -103,23 +103,23 @@ async fn f_auto_follows_accept_and_varies() {
     assert_eq!(fixed.header("vary"), None);
 }
 
-/// f_auto's AVIF gives way to WebP above 1.2 MP of output (transform/format.rs
-/// `AUTO_AVIF_MAX_PIXELS`: rav1e's time per pixel), decided by the output's size alone.
+/// f_auto's AVIF gives way to WebP above 3 MP of output (transform/format.rs
+/// `AUTO_AVIF_MAX_PIXELS`: libaom's time per pixel), decided by the output's size alone.
 #[tokio::test]
 async fn f_auto_answers_large_outputs_with_webp() {
     let s = state();
     let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
-    // quadrants.jpg is 200×100: stretched to 1.28 MP, then to 0.5 MP.
-    let large = request(&s, "GET", "/w_1600,h_800,c_scale,f_auto/quadrants.jpg", &[("accept", chrome)]).await;
-    assert_eq!(large.status, StatusCode::OK);
+    // odd.jpg is 2572×1740: 2400 px wide is 3.9 MP, 1000 px wide 0.68 MP.
+    let large = request(&s, "GET", "/w_2400,f_auto/odd.jpg", &[("accept", chrome)]).await;
+    assert_eq!(large.status, StatusCode::OK, "{}", String::from_utf8_lossy(&large.body));
     assert_eq!(large.header("content-type"), Some("image/webp"));
     assert_eq!(large.header("vary"), Some("Accept"));
     let img = image::load_from_memory(&large.body).unwrap();
-    assert_eq!((img.width(), img.height()), (1600, 800));
-    let small = request(&s, "GET", "/w_1000,h_500,c_scale,f_auto/quadrants.jpg", &[("accept", chrome)]).await;
+    assert_eq!((img.width(), img.height()), (2400, 1624));
+    let small = request(&s, "GET", "/w_1000,f_auto/odd.jpg", &[("accept", chrome)]).await;
     assert_eq!(small.header("content-type"), Some("image/avif"));
     // Asked for by name, AVIF is served at any size.
-    let named = request(&s, "GET", "/w_1600,h_800,c_scale,f_avif/quadrants.jpg", &[("accept", chrome)]).await;
+    let named = request(&s, "GET", "/w_2400,f_avif/odd.jpg", &[("accept", chrome)]).await;
     assert_eq!(named.header("content-type"), Some("image/avif"));
 }
 
