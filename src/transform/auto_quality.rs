@@ -143,13 +143,13 @@ const WEBP: Model = Model {
     pixels: 2.9835,
 };
 const AVIF: Model = Model {
-    base: -94.646,
-    per_target: 1.6681,
-    detail: 30.421,
-    edges: -29.975,
-    chroma: 9.027,
-    flat: -0.016,
-    pixels: 2.1456,
+    base: -83.694,
+    per_target: 1.5950,
+    detail: 25.538,
+    edges: -30.958,
+    chroma: 7.639,
+    flat: -2.995,
+    pixels: 2.1428,
 };
 
 fn model(format: Format) -> &'static Model {

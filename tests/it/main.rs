@@ -4,6 +4,7 @@
 mod animation;
 mod artifacts;
 mod avif;
+mod avif_output;
 mod aws;
 mod cache;
 mod cli;

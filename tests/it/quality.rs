@@ -2,7 +2,7 @@
 //! WebP and AVIF lands at the same SSIMULACRA2, median over photos of the shared corpus, with
 //! AVIF and WebP smaller than the JPEG. Each output is decoded by a decoder other than its
 //! encoder's library — JPEG and WebP by the `image` crate's own Rust decoders (not libjpeg-turbo
-//! or libwebp), AVIF by rav1d (not rav1e) — and scored against the lossless render of the same
+//! or libwebp), AVIF by rav1d (not libaom) — and scored against the lossless render of the same
 //! request (`f_png`), so the score measures what the encoder lost.
 
 use pixflow::spec::parse_options;

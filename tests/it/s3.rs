@@ -81,11 +81,23 @@ impl Moto {
 
     /// The paths of every invalidation of the test distribution so far, from moto's own state
     /// (`/moto-api/data.json`): moto 5.2.5 refuses the signatures of CloudFront's GET calls
-    /// (boto3's too), so `ListInvalidations` cannot be used against it.
+    /// (boto3's too), so `ListInvalidations` cannot be used against it. moto serialises its whole
+    /// state for that page and, while another test's request changes that state, answers 500 now
+    /// and then (seen once in a full run): such an answer is asked again, a few times.
     pub async fn invalidated_paths(&self) -> Vec<String> {
         let url = format!("{}/moto-api/data.json", self.endpoint);
         let data: serde_json::Value = tokio::task::spawn_blocking(move || {
-            let text = ureq::get(&url).call().unwrap().into_string().unwrap();
+            let mut attempt = 0;
+            let text = loop {
+                match ureq::get(&url).call() {
+                    Ok(answer) => break answer.into_string().unwrap(),
+                    Err(ureq::Error::Status(500, _)) if attempt < 5 => {
+                        attempt += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                    }
+                    Err(e) => panic!("moto's state: {e}"),
+                }
+            };
             serde_json::from_str(&text).unwrap()
         })
         .await
