@@ -12,20 +12,14 @@ use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_uint};
 
 /// libaom's speed (`cpu-used`, 0 slowest … 9 fastest in the all-intra usage).
-pub(super) const SPEED: c_int = 6;
+const SPEED: c_int = 6;
 
-/// One plane: its samples and the bytes from one row to the next.
-pub(super) struct Plane<'a> {
-    pub(super) data: &'a [u8],
-    pub(super) stride: usize,
-}
-
-/// How the picture's samples are laid out.
+/// The picture's planes, each row after row with no padding.
 pub(super) enum Layout<'a> {
     /// Y, Cb and Cr, the chroma halved both ways (BT.601, full range, sRGB, as libavif writes).
-    Yuv420([Plane<'a>; 3]),
+    Yuv420([&'a [u8]; 3]),
     /// One plane of full-range samples (an alpha channel).
-    Monochrome(Plane<'a>),
+    Monochrome(&'a [u8]),
 }
 
 /// Owns an initialised encoder and destroys it on every path. Boxed: the context is not moved
@@ -133,17 +127,16 @@ pub(super) fn encode(
         img.range = sys::AOM_CR_FULL_RANGE;
         img.monochrome = c_int::from(monochrome);
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-        let planes: Vec<(&Plane<'_>, usize, usize)> = match layout {
+        let planes: Vec<(&[u8], usize, usize)> = match layout {
             Layout::Yuv420([y, u, v]) => vec![(y, width, height), (u, cw, ch), (v, cw, ch)],
             Layout::Monochrome(y) => vec![(y, width, height)],
         };
         for (index, (plane, pw, ph)) in planes.into_iter().enumerate() {
-            if plane.stride < pw || plane.data.len() < plane.stride * (ph - 1) + pw {
-                return Err(fail("plane smaller than the picture"));
+            if plane.len() != pw * ph {
+                return Err(fail("a plane is not the picture's size"));
             }
             let stride = img.stride[index] as usize;
-            for row in 0..ph {
-                let src = &plane.data[row * plane.stride..][..pw];
+            for (row, src) in plane.chunks_exact(pw).enumerate() {
                 std::ptr::copy_nonoverlapping(src.as_ptr(), img.planes[index].add(row * stride), pw);
             }
         }

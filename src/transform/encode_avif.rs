@@ -16,17 +16,11 @@ pub(super) fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, Transfo
     let (pixels, channels) = super::encode::rgb8_or_rgba8(img);
     let pixels = pixels.as_ref();
     let [y, u, v] = yuv420(pixels, w, h, channels);
-    let cw = w.div_ceil(2);
-    let planes = [
-        aom::Plane { data: &y, stride: w },
-        aom::Plane { data: &u, stride: cw },
-        aom::Plane { data: &v, stride: cw },
-    ];
-    let colour = aom::encode(w, h, &aom::Layout::Yuv420(planes), quantizer)?;
+    let colour = aom::encode(w, h, &aom::Layout::Yuv420([&y, &u, &v]), quantizer)?;
     let alpha = match channels {
         4 => {
             let a: Vec<u8> = pixels.chunks_exact(4).map(|p| p[3]).collect();
-            Some(aom::encode(w, h, &aom::Layout::Monochrome(aom::Plane { data: &a, stride: w }), quantizer)?)
+            Some(aom::encode(w, h, &aom::Layout::Monochrome(&a), quantizer)?)
         }
         _ => None,
     };
@@ -43,7 +37,7 @@ pub(super) fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, Transfo
 /// AVIF quality (1–100) to libaom's quantizer (0–63), as libavif maps it (so `q_N` means at
 /// pixflow what `--quality N` means to avifenc, sharp and Pillow).
 fn quantizer(quality: u8) -> u8 {
-    ((100 - u32::from(quality.clamp(1, 100))) * 63 + 50).div_euclid(100) as u8
+    (((100 - u32::from(quality.clamp(1, 100))) * 63 + 50) / 100) as u8
 }
 
 /// Interleaved 8-bit RGB(A) to full-range BT.601 Y, and Cb, Cr averaged over each 2×2 block
