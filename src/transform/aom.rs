@@ -18,6 +18,8 @@ const SPEED: c_int = 6;
 pub(super) enum Layout<'a> {
     /// Y, Cb and Cr, the chroma halved both ways (BT.601, full range, sRGB, as libavif writes).
     Yuv420([&'a [u8]; 3]),
+    /// Y, Cb and Cr, each at every pixel (AV1's High profile).
+    Yuv444([&'a [u8]; 3]),
     /// One plane of full-range samples (an alpha channel).
     Monochrome(&'a [u8]),
 }
@@ -57,6 +59,7 @@ pub(super) fn encode(
         _ => return Err(fail("picture size out of range")),
     };
     let monochrome = matches!(layout, Layout::Monochrome(_));
+    let full_chroma = matches!(layout, Layout::Yuv444(_));
     // SAFETY: every pointer handed to libaom points to a live value of the type its header
     // declares; the control values have the types aomcx.h gives them (int or unsigned int).
     unsafe {
@@ -70,7 +73,8 @@ pub(super) fn encode(
         let mut cfg = cfg.assume_init();
         cfg.g_w = w;
         cfg.g_h = h;
-        cfg.g_profile = 0;
+        // Main profile (4:2:0 and monochrome); High for 4:4:4.
+        cfg.g_profile = c_uint::from(full_chroma);
         cfg.g_bit_depth = sys::AOM_BITS_8;
         cfg.g_input_bit_depth = 8;
         cfg.g_threads = 1;
@@ -118,7 +122,8 @@ pub(super) fn encode(
             }
         }
 
-        let raw = sys::aom_img_alloc(std::ptr::null_mut(), sys::AOM_IMG_FMT_I420, w, h, 16);
+        let format = if full_chroma { sys::AOM_IMG_FMT_I444 } else { sys::AOM_IMG_FMT_I420 };
+        let raw = sys::aom_img_alloc(std::ptr::null_mut(), format, w, h, 16);
         if raw.is_null() {
             return Err(fail("no picture buffer"));
         }
@@ -129,6 +134,7 @@ pub(super) fn encode(
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
         let planes: Vec<(&[u8], usize, usize)> = match layout {
             Layout::Yuv420([y, u, v]) => vec![(y, width, height), (u, cw, ch), (v, cw, ch)],
+            Layout::Yuv444([y, u, v]) => vec![(y, width, height), (u, width, height), (v, width, height)],
             Layout::Monochrome(y) => vec![(y, width, height)],
         };
         for (index, (plane, pw, ph)) in planes.into_iter().enumerate() {

@@ -1,6 +1,7 @@
 //! AVIF output: libaom (`aom.rs`) on YUV 4:2:0 (BT.601, full range, as libavif writes 8-bit
-//! sRGB), the alpha as a second, monochrome AV1 picture, in the container avif-serialize writes.
-//! 4:2:0 is what libavif, Pillow and browsers' own encoders default to. libaom replaced rav1e
+//! sRGB) — 4:4:4 from quality [`FULL_CHROMA_FROM`](super::encode::FULL_CHROMA_FROM) up — the
+//! alpha as a second, monochrome AV1 picture, in the container avif-serialize writes.
+//! 4:2:0 is what Pillow and browsers' own encoders default to. libaom replaced rav1e
 //! (BENCHMARKS.md): fed the same pixels, its speed 6 reaches the SSIMULACRA2 of Pillow's AVIF
 //! (libavif + libaom, speed 6) at the same bytes, where rav1e at speed 8 needed 6–17 % more,
 //! in 40 % of rav1e's time.
@@ -15,8 +16,11 @@ pub(super) fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, Transfo
     let quantizer = quantizer(quality);
     let (pixels, channels) = super::encode::rgb8_or_rgba8(img);
     let pixels = pixels.as_ref();
-    let [y, u, v] = yuv420(pixels, w, h, channels);
-    let colour = aom::encode(w, h, &aom::Layout::Yuv420([&y, &u, &v]), quantizer)?;
+    let full_chroma = quality >= super::encode::FULL_CHROMA_FROM;
+    let [y, u, v] = if full_chroma { yuv444(pixels, w, h, channels) } else { yuv420(pixels, w, h, channels) };
+    let layout =
+        if full_chroma { aom::Layout::Yuv444([&y, &u, &v]) } else { aom::Layout::Yuv420([&y, &u, &v]) };
+    let colour = aom::encode(w, h, &layout, quantizer)?;
     let alpha = match channels {
         4 => {
             let a: Vec<u8> = pixels.chunks_exact(4).map(|p| p[3]).collect();
@@ -26,7 +30,7 @@ pub(super) fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, Transfo
     };
     let mut container = avif_serialize::Aviffy::new();
     container
-        .set_chroma_subsampling((true, true))
+        .set_chroma_subsampling((!full_chroma, !full_chroma))
         .set_matrix_coefficients(avif_serialize::constants::MatrixCoefficients::Bt601)
         .set_transfer_characteristics(avif_serialize::constants::TransferCharacteristics::Srgb)
         .set_color_primaries(avif_serialize::constants::ColorPrimaries::Bt709)
@@ -38,6 +42,20 @@ pub(super) fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, Transfo
 /// pixflow what `--quality N` means to avifenc, sharp and Pillow).
 fn quantizer(quality: u8) -> u8 {
     (((100 - u32::from(quality.clamp(1, 100))) * 63 + 50) / 100) as u8
+}
+
+/// Interleaved 8-bit RGB(A) to full-range BT.601 Y, Cb and Cr at every pixel.
+fn yuv444(pixels: &[u8], w: usize, h: usize, channels: usize) -> [Vec<u8>; 3] {
+    let mut planes = [vec![0u8; w * h], vec![0u8; w * h], vec![0u8; w * h]];
+    let sample = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+    for (i, p) in pixels.chunks_exact(channels).take(w * h).enumerate() {
+        let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+        let luma = 0.299 * r + 0.587 * g + 0.114 * b;
+        planes[0][i] = sample(luma);
+        planes[1][i] = sample((b - luma) / 1.772 + 128.0);
+        planes[2][i] = sample((r - luma) / 1.402 + 128.0);
+    }
+    planes
 }
 
 /// Interleaved 8-bit RGB(A) to full-range BT.601 Y, and Cb, Cr averaged over each 2×2 block

@@ -64,3 +64,20 @@ async fn avif_of_a_photo_is_smaller_than_its_jpeg_and_looks_the_same() {
     assert!(mean <= 3.0, "mean difference {mean:.2}");
     assert!(avif.body.len() < jpeg.body.len(), "AVIF {} vs JPEG {} bytes", avif.body.len(), jpeg.body.len());
 }
+
+/// From encoder quality 90 up (`q_95` on JPEG's scale maps there) the chroma is kept whole: the
+/// file says 4:4:4 to avifdec, which decodes it; the default stays 4:2:0.
+#[tokio::test]
+async fn avif_keeps_full_chroma_at_the_top_of_the_scale() {
+    let s = state();
+    for (uri, format) in [("/w_200,f_avif/big.jpg", "YUV420"), ("/w_200,f_avif,q_95/big.jpg", "YUV444")] {
+        let avif = get(&s, uri).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.avif");
+        std::fs::write(&path, &avif.body).unwrap();
+        let info = std::process::Command::new("avifdec").arg("--info").arg(&path).output().unwrap();
+        let info = String::from_utf8_lossy(&info.stdout);
+        assert!(info.contains(&format!("Format         : {format}")), "{uri}: {info}");
+        assert_eq!(avifdec(&avif.body).dimensions(), (200, 100), "{uri}");
+    }
+}

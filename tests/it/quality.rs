@@ -174,3 +174,37 @@ async fn q_auto_is_deterministic_and_reported() {
     let json = crate::get(&s, &format!("/w_100,f_json,q_80/{}", PHOTOS[2])).await.json();
     assert_eq!(json["output"]["quality"]["quality"].as_u64(), Some(80));
 }
+
+/// The sampling factors of each component in a JPEG's frame header, in order.
+fn jpeg_sampling(jpeg: &[u8]) -> Vec<u8> {
+    let sof = jpeg.windows(2).position(|m| m[0] == 0xFF && matches!(m[1], 0xC0..=0xC2)).unwrap();
+    let components = usize::from(jpeg[sof + 9]);
+    (0..components).map(|c| jpeg[sof + 11 + 3 * c]).collect()
+}
+
+/// Bug: `q_auto:best` stayed under its target − 3 on colourful detail (the corpus's rocket photo
+/// at 400 px: JPEG 81.8 at q95, the top of the search), because 4:2:0 chroma, not the quantizer,
+/// capped the score. From encoder quality 90 up JPEG and AVIF keep full chroma, so the search
+/// reaches the target there; below it they stay 4:2:0.
+#[test]
+fn q_auto_best_reaches_its_target_where_halved_chroma_could_not() {
+    let Some(corpus) = corpus() else { return };
+    let source = std::fs::read(corpus.join("skimage_rocket.jpg")).unwrap();
+    let reference = image::load_from_memory(&render(&source, "w_400,f_png")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for format in ["jpeg", "avif"] {
+        let spec = parse_options(&format!("w_400,f_{format},q_auto:best"), 8192).unwrap();
+        let out = transform::run(&source, &spec, &Limits::default(), deadline).unwrap();
+        let given = out.quality.unwrap();
+        let decoded = match format {
+            "avif" => image::load_from_memory(&render(&out.bytes, "f_png")).unwrap(),
+            _ => image::load_from_memory(&out.bytes).unwrap(),
+        };
+        let score = compute_frame_ssimulacra2(rgb(reference.clone()), rgb(decoded)).unwrap();
+        eprintln!("rocket {format} q_auto:best: q{} {score:.1} {} B", given.quality, out.bytes.len());
+        assert!(score >= 85.0 - 3.0, "{format}: {score:.1} under 85 − 3 at q{}", given.quality);
+    }
+    // JPEG: 2×2 luma samples per chroma sample at q89, one at q90 (read from the frame header).
+    assert_eq!(jpeg_sampling(&render(&source, "w_400,f_jpeg,q_89")), [0x22, 0x11, 0x11]);
+    assert_eq!(jpeg_sampling(&render(&source, "w_400,f_jpeg,q_90")), [0x11, 0x11, 0x11]);
+}
