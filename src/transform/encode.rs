@@ -27,9 +27,9 @@ pub(super) fn rgb8_or_rgba8(img: &DynamicImage) -> (std::borrow::Cow<'_, [u8]>, 
 
 /// From this encoder quality up, JPEG and AVIF keep the chroma at full resolution (4:4:4), below
 /// it they halve it both ways (4:2:0) — libvips' automatic subsampling (`jpegsave`, `heifsave`).
-/// At the top of the scale the halved chroma, not the quantizer,
-/// is what limits how close the output gets to its source on colourful detail, and `q_auto:best`
-/// could not reach its target on such images (BENCHMARKS.md). WebP's lossy format has no 4:4:4.
+/// At the top of the scale the halved chroma, not the quantizer, is what limits how close the
+/// output gets to its source on colourful detail, and `q_auto:best` could not reach its target on
+/// such images (BENCHMARKS.md). WebP's lossy format has no 4:4:4.
 pub(super) const FULL_CHROMA_FROM: u8 = 90;
 
 /// Encodes `img` as `format`. JPEG expects an opaque image (flatten first).

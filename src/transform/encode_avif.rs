@@ -44,16 +44,26 @@ fn quantizer(quality: u8) -> u8 {
     (((100 - u32::from(quality.clamp(1, 100))) * 63 + 50) / 100) as u8
 }
 
+/// One pixel's full-range BT.601 luma and its two colour differences (centred on 0).
+fn ycbcr(p: &[u8]) -> [f32; 3] {
+    let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+    let luma = 0.299 * r + 0.587 * g + 0.114 * b;
+    [luma, (b - luma) / 1.772, (r - luma) / 1.402]
+}
+
+/// A value rounded into a sample.
+fn sample(v: f32) -> u8 {
+    v.round().clamp(0.0, 255.0) as u8
+}
+
 /// Interleaved 8-bit RGB(A) to full-range BT.601 Y, Cb and Cr at every pixel.
 fn yuv444(pixels: &[u8], w: usize, h: usize, channels: usize) -> [Vec<u8>; 3] {
     let mut planes = [vec![0u8; w * h], vec![0u8; w * h], vec![0u8; w * h]];
-    let sample = |v: f32| v.round().clamp(0.0, 255.0) as u8;
     for (i, p) in pixels.chunks_exact(channels).take(w * h).enumerate() {
-        let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-        let luma = 0.299 * r + 0.587 * g + 0.114 * b;
-        planes[0][i] = sample(luma);
-        planes[1][i] = sample((b - luma) / 1.772 + 128.0);
-        planes[2][i] = sample((r - luma) / 1.402 + 128.0);
+        let [y, cb, cr] = ycbcr(p);
+        planes[0][i] = sample(y);
+        planes[1][i] = sample(cb + 128.0);
+        planes[2][i] = sample(cr + 128.0);
     }
     planes
 }
@@ -66,21 +76,16 @@ fn yuv420(pixels: &[u8], w: usize, h: usize, channels: usize) -> [Vec<u8>; 3] {
     let (mut cb_sum, mut cr_sum, mut count) = (vec![0f32; cw * ch], vec![0f32; cw * ch], vec![0u8; cw * ch]);
     for row in 0..h {
         for col in 0..w {
-            let p = &pixels[(row * w + col) * channels..];
-            let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-            let luma = 0.299 * r + 0.587 * g + 0.114 * b;
-            y[row * w + col] = luma.round().clamp(0.0, 255.0) as u8;
+            let [luma, cb, cr] = ycbcr(&pixels[(row * w + col) * channels..]);
+            y[row * w + col] = sample(luma);
             let c = (row / 2) * cw + col / 2;
-            cb_sum[c] += (b - luma) / 1.772;
-            cr_sum[c] += (r - luma) / 1.402;
+            cb_sum[c] += cb;
+            cr_sum[c] += cr;
             count[c] += 1;
         }
     }
     let chroma = |sums: Vec<f32>| -> Vec<u8> {
-        sums.iter()
-            .zip(&count)
-            .map(|(s, &n)| (s / f32::from(n) + 128.0).round().clamp(0.0, 255.0) as u8)
-            .collect()
+        sums.iter().zip(&count).map(|(s, &n)| sample(s / f32::from(n) + 128.0)).collect()
     };
     [y, chroma(cb_sum), chroma(cr_sum)]
 }
