@@ -5,11 +5,18 @@
 
 use crate::{get, state};
 
+/// `body` in a file of a new temporary folder (removed when the folder is dropped).
+fn avif_file(body: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let avif = dir.path().join("out.avif");
+    std::fs::write(&avif, body).unwrap();
+    (dir, avif)
+}
+
 /// `body` decoded by avifdec into RGBA.
 fn avifdec(body: &[u8]) -> image::RgbaImage {
-    let dir = tempfile::tempdir().unwrap();
-    let (avif, png) = (dir.path().join("out.avif"), dir.path().join("out.png"));
-    std::fs::write(&avif, body).unwrap();
+    let (dir, avif) = avif_file(body);
+    let png = dir.path().join("out.png");
     let out = std::process::Command::new("avifdec")
         .arg(&avif)
         .arg(&png)
@@ -72,9 +79,7 @@ async fn avif_keeps_full_chroma_at_the_top_of_the_scale() {
     let s = state();
     for (uri, format) in [("/w_200,f_avif/big.jpg", "YUV420"), ("/w_200,f_avif,q_95/big.jpg", "YUV444")] {
         let avif = get(&s, uri).await;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.avif");
-        std::fs::write(&path, &avif.body).unwrap();
+        let (_dir, path) = avif_file(&avif.body);
         let info = std::process::Command::new("avifdec").arg("--info").arg(&path).output().unwrap();
         let info = String::from_utf8_lossy(&info.stdout);
         assert!(info.contains(&format!("Format         : {format}")), "{uri}: {info}");

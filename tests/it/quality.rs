@@ -29,6 +29,15 @@ fn rgb(img: image::DynamicImage) -> Rgb {
     Rgb::new(data, w, h, TransferCharacteristic::SRGB, ColorPrimaries::BT709).unwrap()
 }
 
+/// `bytes` written as `format`, read by a decoder other than its encoder's library: rav1d through
+/// pixflow's AVIF reader to a lossless PNG for AVIF, the `image` crate's own for JPEG and WebP.
+fn decoded(format: &str, bytes: &[u8]) -> image::DynamicImage {
+    match format {
+        "avif" => image::load_from_memory(&render(bytes, "f_png")).unwrap(),
+        _ => image::load_from_memory(bytes).unwrap(),
+    }
+}
+
 /// Median score and mean bytes of each format for `size` (options before `q_`/`f_`), at `q`.
 fn scores(size: &str, q: Option<u8>) -> Vec<(&'static str, f64, f64)> {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/jpeg");
@@ -40,11 +49,7 @@ fn scores(size: &str, q: Option<u8>) -> Vec<(&'static str, f64, f64)> {
         let reference = image::load_from_memory(&render(&source, &format!("{size},f_png"))).unwrap();
         for (format, score, bytes) in &mut per_format {
             let out = render(&source, &format!("{size}{q},f_{format}"));
-            let decoded = match *format {
-                // rav1d, through pixflow's AVIF reader, to a lossless PNG.
-                "avif" => image::load_from_memory(&render(&out, "f_png")).unwrap(),
-                _ => image::load_from_memory(&out).unwrap(),
-            };
+            let decoded = decoded(format, &out);
             score.push(compute_frame_ssimulacra2(rgb(reference.clone()), rgb(decoded)).unwrap());
             bytes.push(out.len());
         }
@@ -117,10 +122,7 @@ fn q_auto_reaches_each_levels_target() {
                 let spec = parse_options(&format!("w_400,f_{format},q_auto:{level}"), 8192).unwrap();
                 let out = transform::run(&source, &spec, &Limits::default(), deadline).unwrap();
                 let given = out.quality.expect("a lossy output reports its quality");
-                let decoded = match format {
-                    "avif" => image::load_from_memory(&render(&out.bytes, "f_png")).unwrap(),
-                    _ => image::load_from_memory(&out.bytes).unwrap(),
-                };
+                let decoded = decoded(format, &out.bytes);
                 let score = compute_frame_ssimulacra2(rgb(reference.clone()), rgb(decoded)).unwrap();
                 eprintln!(
                     "{photo} {format} q_auto:{level}: q{} {score:.1} {} B",
@@ -196,10 +198,7 @@ fn q_auto_best_reaches_its_target_where_halved_chroma_could_not() {
         let spec = parse_options(&format!("w_400,f_{format},q_auto:best"), 8192).unwrap();
         let out = transform::run(&source, &spec, &Limits::default(), deadline).unwrap();
         let given = out.quality.unwrap();
-        let decoded = match format {
-            "avif" => image::load_from_memory(&render(&out.bytes, "f_png")).unwrap(),
-            _ => image::load_from_memory(&out.bytes).unwrap(),
-        };
+        let decoded = decoded(format, &out.bytes);
         let score = compute_frame_ssimulacra2(rgb(reference.clone()), rgb(decoded)).unwrap();
         eprintln!("rocket {format} q_auto:best: q{} {score:.1} {} B", given.quality, out.bytes.len());
         assert!(score >= 85.0 - 3.0, "{format}: {score:.1} under 85 − 3 at q{}", given.quality);
