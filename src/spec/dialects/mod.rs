@@ -5,3 +5,5 @@
 
 pub(super) mod aws_handler;
 pub mod imgix;
+#[cfg(test)]
+mod tests;
