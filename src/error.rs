@@ -50,6 +50,12 @@ pub enum Error {
     /// A request body that cannot be read as what its Content-Type says (400).
     #[error("{0}")]
     BadBody(String),
+    /// Wrong API keys from this client, too recently (429, with Retry-After).
+    #[error("too many wrong API keys from this client; retry in {0} s")]
+    TooManyAttempts(u64),
+    /// A request body that did not arrive at the minimum rate (408).
+    #[error("the request body arrived too slowly (under {0} bytes a second after a grace period)")]
+    SlowBody(u64),
 }
 
 impl From<crate::spec::ResolveError> for Error {
@@ -78,6 +84,7 @@ impl Error {
                 SourceError::Exists(_) => StatusCode::PRECONDITION_FAILED,
                 SourceError::Conflict(_) => StatusCode::CONFLICT,
                 SourceError::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
+                SourceError::Unnameable(_) => StatusCode::BAD_REQUEST,
             },
             Error::Transform(e) => match e {
                 TransformError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -97,6 +104,8 @@ impl Error {
             Error::PresetsOnly => StatusCode::FORBIDDEN,
             Error::Bucket(_) => StatusCode::FORBIDDEN,
             Error::BadBody(_) => StatusCode::BAD_REQUEST,
+            Error::SlowBody(_) => StatusCode::REQUEST_TIMEOUT,
+            Error::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -114,6 +123,7 @@ impl Error {
             Error::Source(SourceError::Exists(_)) => "exists",
             Error::Source(SourceError::Conflict(_)) => "conflict",
             Error::Source(SourceError::ReadOnly) => "read_only",
+            Error::Source(SourceError::Unnameable(_)) => "bad_key",
             Error::Transform(TransformError::Unsupported(_)) => "unsupported_image",
             Error::Transform(TransformError::Corrupt(_)) => "corrupt_image",
             Error::Transform(TransformError::TooManyPixels(..) | TransformError::OverLimit(_)) => "too_large",
@@ -129,6 +139,8 @@ impl Error {
             Error::PresetsOnly => "presets_only",
             Error::Bucket(_) => "other_bucket",
             Error::BadBody(_) => "bad_body",
+            Error::SlowBody(_) => "slow_body",
+            Error::TooManyAttempts(_) => "too_many_attempts",
         }
     }
 

@@ -112,6 +112,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A sandbox child (transform/sandbox.rs) before anything else: no logging, no configuration.
+    let args: Vec<String> = std::env::args().skip(1).take(3).collect();
+    if args.first().map(String::as_str) == Some(pixflow::transform::sandbox::CHILD_ARG) {
+        return pixflow::transform::sandbox::child_main(&args[1..]);
+    }
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "pixflow=info".into());
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();

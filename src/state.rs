@@ -48,6 +48,8 @@ pub struct AppState {
     pub(crate) permits: Arc<tokio::sync::Semaphore>,
     /// The memory budget (`--max-memory-mb`).
     pub(crate) budget: budget::MemoryBudget,
+    /// Wrong API keys by client, for their back-off.
+    pub(crate) backoff: Arc<crate::http::backoff::Backoff>,
     /// Writes to one key run one at a time (uploads, deletes, their purges and eager variants).
     pub(crate) writes: Arc<KeyLocks>,
     /// The S3 client, when the source or result store is a bucket (jobs naming other buckets).
@@ -96,6 +98,7 @@ impl AppState {
             permits,
             budget,
             writes: Arc::default(),
+            backoff: Arc::default(),
             #[cfg(feature = "aws")]
             s3: None,
             #[cfg(feature = "aws")]

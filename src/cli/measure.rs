@@ -18,7 +18,8 @@ pub(crate) fn cost(input: &Path, options: &str) -> Result<(), String> {
     };
     let spec = parse_options(options, limits.max_output_side).map_err(|e| format!("--options: {e}"))?;
     let bytes = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let estimate = transform::assess(&bytes, &spec, &limits).map_err(|e| e.to_string())?;
+    let estimate = transform::assess(&bytes, &spec, &limits, Instant::now() + Duration::from_secs(600))
+        .map_err(|e| e.to_string())?;
     let idle = peak_rss_kb();
     let started = Instant::now();
     let out = transform::run(&bytes, &spec, &limits, Instant::now() + Duration::from_secs(600))

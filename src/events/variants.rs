@@ -90,6 +90,18 @@ pub async fn render(
     specs: &[TransformSpec],
     bucket: Option<&str>,
 ) -> Vec<VariantResult> {
+    render_until(state, key, specs, bucket, None).await
+}
+
+/// [`render`], starting no variant after `until`: those left are reported as 504s, so a job's
+/// whole run is bounded however many heavy variants it names.
+pub async fn render_until(
+    state: &AppState,
+    key: &Key,
+    specs: &[TransformSpec],
+    bucket: Option<&str>,
+    until: Option<tokio::time::Instant>,
+) -> Vec<VariantResult> {
     let limit = Arc::new(tokio::sync::Semaphore::new(state.config.max_transforms.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, resolved) in requests(state, key, specs).into_iter().enumerate() {
@@ -97,7 +109,8 @@ pub async fn render(
         let bucket = bucket.map(str::to_string);
         tasks.spawn(async move {
             let _permit = limit.acquire().await;
-            (i, one(&state, key, resolved, bucket).await)
+            let expired = until.is_some_and(|t| tokio::time::Instant::now() >= t);
+            (i, one(&state, key, resolved, bucket, expired).await)
         });
     }
     let mut results = Vec::new();
@@ -116,6 +129,7 @@ async fn one(
     key: Key,
     resolved: Result<crate::spec::Resolved, Error>,
     bucket: Option<String>,
+    expired: bool,
 ) -> VariantResult {
     let variant = resolved.as_ref().map(|r| r.variant.to_string()).unwrap_or_default();
     let base = VariantResult {
@@ -132,6 +146,7 @@ async fn one(
     };
     let located = resolved.as_ref().ok().and_then(|r| state.store.locate(&key, &r.variant));
     let rendered = match resolved {
+        Ok(_) if expired => Err(crate::transform::TransformError::Deadline.into()),
         Ok(r) => crate::http::image::render_stored(state, key, r).await,
         Err(e) => Err(e),
     };

@@ -47,6 +47,13 @@ impl MemoryBudget {
             .map_err(|_| Error::Busy)
     }
 
+    /// Reserves `bytes` if the budget has them now; never waits (a top-up by someone who already
+    /// holds part of the budget must not wait for others, who may be waiting for theirs).
+    pub(crate) fn try_reserve(&self, bytes: u64) -> Result<Reservation, Error> {
+        let kib = u32::try_from(bytes.div_ceil(1024).max(1)).map_err(|_| Error::Busy)?;
+        self.permits.clone().try_acquire_many_owned(kib).map_err(|_| Error::Busy)
+    }
+
     /// KiB free now (for tests and operators).
     pub(crate) fn available_kib(&self) -> usize {
         self.permits.available_permits()

@@ -4,6 +4,8 @@
 //! bodies, and `response` owns every header.
 
 mod api;
+pub(crate) mod backoff;
+mod body;
 pub(crate) mod budget;
 mod demo;
 pub(crate) mod image;

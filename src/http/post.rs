@@ -31,22 +31,20 @@ pub(super) async fn transform(state: &AppState, req: &Parts, body: Body) -> Resu
         return Err(Error::NoEndpoint);
     }
     if let Some(key) = &config.post_api_key {
-        super::api::check_api_key(req, key)?;
+        super::api::check_api_key_of(state, req, key)?;
     }
     let max = config.max_source_bytes;
     let content_type = req.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let is_json = content_type.starts_with("application/json");
     // Base64 makes JSON bodies a third larger than the image they carry.
     let max_body = if is_json { max.saturating_mul(4) / 3 + 4096 } else { max };
-    // Refused before a byte is read: a declared length over the limit, or more than the memory
-    // budget can hold now (the body, and for JSON the decoded image beside it).
+    // Refused before a byte is read: a declared length over the limit. The budget is reserved as
+    // the body arrives (for JSON, the decoded image beside it), within a minimum rate.
     let declared = req.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max_body) {
         return Err(SourceError::TooLarge(max).into());
     }
-    let expected = declared.unwrap_or(max_body);
-    let held = state.budget.reserve(if is_json { expected * 2 } else { expected }, config.queue_wait).await?;
-    let body = axum::body::to_bytes(body, max_body as usize).await.map_err(|_| SourceError::TooLarge(max))?;
+    let (body, held) = super::body::read(state, body, max_body, if is_json { 2 } else { 1 }).await?;
     let path_options = req.uri.path().strip_prefix("/_/transform").unwrap_or("").trim_start_matches('/');
     let (json, image, options) = if is_json {
         let parsed: JsonBody = serde_json::from_slice(&body).map_err(|e| {

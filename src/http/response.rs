@@ -110,6 +110,9 @@ pub(super) fn error(e: &Error) -> Response {
     if e.status() == StatusCode::SERVICE_UNAVAILABLE {
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
+    if let Error::TooManyAttempts(secs) = e {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+    }
     resp
 }
 

@@ -15,7 +15,13 @@ pub(super) async fn handle(State(state): State<AppState>, req: Request) -> Respo
     let head = req.method == Method::HEAD;
     let path = req.uri.path();
     let api = super::api::owns(path);
-    let result = if api {
+    // RFC 9112 § 6.1: a message with both framings is an attack on whatever sits between the
+    // client and here (request smuggling); it is refused, never read.
+    let framed_twice = req.headers.contains_key(http::header::TRANSFER_ENCODING)
+        && req.headers.contains_key(http::header::CONTENT_LENGTH);
+    let result = if framed_twice {
+        Err(Error::BadBody("a request may not carry both Content-Length and Transfer-Encoding".into()))
+    } else if api {
         super::api::handle(&state, &req, body).await
     } else if req.method == Method::POST && (path == "/_/transform" || path.starts_with("/_/transform/")) {
         super::post::transform(&state, &req, body).await

@@ -17,12 +17,12 @@ pub(super) async fn run_transform(
     bytes: bytes::Bytes,
     spec: TransformSpec,
     what: &str,
-    mut held: Reservation,
+    held: Reservation,
 ) -> Result<transform::Output, Error> {
     let limits = state.config.limits.clone();
-    let estimate = transform::assess(&bytes, &spec, &limits)?;
-    hold_up_to(state, estimate.memory, &mut held).await?;
     let deadline = Instant::now() + state.config.transform_timeout;
+    let estimate = assess(&bytes, &spec, &limits, deadline).await?;
+    let held = hold_up_to(state, estimate.memory, held).await?;
     run_guarded(state, what, move || {
         let _held_until_the_work_ends = held;
         transform::run(&bytes, &spec, &limits, deadline)
@@ -30,13 +30,41 @@ pub(super) async fn run_transform(
     .await
 }
 
-/// Tops `held` up to `bytes` of the memory budget (it may hold some already: the source's bytes).
-pub(super) async fn hold_up_to(state: &AppState, bytes: u64, held: &mut Reservation) -> Result<(), Error> {
-    let more = bytes.saturating_sub(held.num_permits() as u64 * 1024);
-    if more > 0 {
-        held.merge(state.budget.reserve(more, state.config.queue_wait).await?);
+/// The cost and memory estimate of `spec` on `bytes`, read on the blocking pool: an SVG's header
+/// is a parse (in the sandbox, until `deadline`), and no image bytes are parsed on an async worker.
+pub(super) async fn assess(
+    bytes: &bytes::Bytes,
+    spec: &TransformSpec,
+    limits: &transform::Limits,
+    deadline: Instant,
+) -> Result<transform::cost::Estimate, Error> {
+    let (bytes, spec, limits) = (bytes.clone(), spec.clone(), limits.clone());
+    let work = move || {
+        transform::decode::guarded("header reader", || transform::assess(&bytes, &spec, &limits, deadline))
+    };
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Error::from(TransformError::Internal("the header reader stopped".into())))??)
+}
+
+/// Tops `held` (the source's bytes, already reserved) up to `bytes` of the memory budget. The
+/// top-up never waits while holding: if the budget cannot give it now, what is held goes back and
+/// the whole is waited for, so requests holding part of the budget never wait on each other.
+pub(super) async fn hold_up_to(
+    state: &AppState,
+    bytes: u64,
+    mut held: Reservation,
+) -> Result<Reservation, Error> {
+    let have = held.num_permits() as u64 * 1024;
+    if bytes <= have {
+        return Ok(held);
     }
-    Ok(())
+    if let Ok(more) = state.budget.try_reserve(bytes - have) {
+        held.merge(more);
+        return Ok(held);
+    }
+    drop(held);
+    state.budget.reserve(bytes, state.config.queue_wait).await
 }
 
 /// Runs CPU work in a transform slot on the blocking pool. Back-pressure: at most N at once; a

@@ -33,8 +33,8 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
     let router = app(state);
     loop {
         let permit = open.clone().acquire_owned().await.expect("the semaphore is never closed");
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             // Out of file descriptors and the like: wait a little rather than spin.
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
@@ -47,7 +47,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
             (router.clone(), config.header_read_timeout, config.idle_timeout);
         tokio::spawn(async move {
             let _held_while_open = permit;
-            connection(stream, router, header_timeout, idle).await;
+            connection(stream, peer, router, header_timeout, idle).await;
         });
     }
 }
@@ -56,6 +56,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
 /// request has been in flight for `idle`.
 async fn connection(
     stream: tokio::net::TcpStream,
+    peer: SocketAddr,
     router: axum::Router,
     header_timeout: Duration,
     idle: Duration,
@@ -65,7 +66,8 @@ async fn connection(
     let last_active_ms = Arc::new(AtomicU64::new(0));
     let tracked = {
         let (in_flight, last_active_ms) = (in_flight.clone(), last_active_ms.clone());
-        tower::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(crate::http::backoff::ClientAddr(peer.ip()));
             let (router, in_flight, last_active_ms) =
                 (router.clone(), in_flight.clone(), last_active_ms.clone());
             in_flight.fetch_add(1, Ordering::SeqCst);

@@ -66,6 +66,10 @@ impl LocalSource {
     /// The path `key` is written to, its parent folders created, each checked to lie inside the
     /// root (a symbolic link inside the folder must not lead a write out of it).
     fn writable_path(&self, key: &Key) -> Result<PathBuf, SourceError> {
+        // A name the file system cannot hold is the key's fault (400), not the folder's (502).
+        if key.as_str().split('/').any(|segment| segment.len() > super::NAME_MAX) {
+            return Err(SourceError::Unnameable(key.to_string()));
+        }
         let path = self.root.join(key.as_str());
         let parent = path.parent().ok_or_else(|| SourceError::Conflict(key.to_string()))?;
         let conflict = |e: io::Error| match e.kind() {

@@ -29,6 +29,9 @@ pub struct Meta {
     pub len: u64,
 }
 
+/// The longest file or folder name a folder source can write (Linux's NAME_MAX).
+pub const NAME_MAX: usize = 255;
+
 /// Why an original could not be read.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SourceError {
@@ -51,6 +54,10 @@ pub enum SourceError {
     /// be (409).
     #[error("`{0}` conflicts with an existing original or folder")]
     Conflict(String),
+    /// The key is valid but cannot name a file in this source (400): a segment longer than the
+    /// file system's 255-byte name limit.
+    #[error("`{0}` cannot name a file here: a segment is longer than {NAME_MAX} bytes")]
+    Unnameable(String),
     /// This source cannot be written (405): the embedded samples.
     #[error("this source is read-only: serve a folder or a bucket to write originals")]
     ReadOnly,

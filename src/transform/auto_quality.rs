@@ -219,7 +219,7 @@ pub fn choose(
     let mut q = start;
     loop {
         let bytes = encode::encode(window, format, q, false)?;
-        let back = decoded(&bytes, limits)?;
+        let back = decoded(&bytes, limits, deadline)?;
         let score = reference.compare(&slice(&back)?).map_err(scorer)?;
         tried.push((q, score, bytes));
         super::check(deadline)?;
@@ -296,7 +296,8 @@ fn scorer(e: impl std::fmt::Display) -> TransformError {
 }
 
 /// A trial's output read back by pixflow's own decoder, as 8-bit RGB.
-fn decoded(bytes: &[u8], limits: &Limits) -> Result<image::RgbImage, TransformError> {
-    let header = decode::read_header(bytes, limits)?;
-    Ok(decode::decode(bytes, header, 8, 1, false, limits)?.image.to_rgb8())
+fn decoded(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<image::RgbImage, TransformError> {
+    let header = decode::read_header(bytes, limits, deadline)?;
+    let bounds = super::sandbox::Bounds { deadline, memory: limits.max_memory };
+    Ok(decode::decode(bytes, header, (8, 1), false, limits, bounds)?.image.to_rgb8())
 }

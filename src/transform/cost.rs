@@ -114,7 +114,15 @@ fn parts(
     let decoded_bytes = decoded_px * per_pixel;
     // The scaled image, one effect's output beside it, the padded canvas, and the encoder's state.
     let working = scaled_px * channels * 2.0 + out_px * (channels + encode_bytes);
-    let memory = source_bytes as f64 + decoded_bytes + working + search_bytes + f64::from(8u32 << 20);
+    // A sandboxed decode (transform/sandbox.rs) holds its own copy of the source, its runtime and,
+    // for an SVG, the parsed document (≈ 8 bytes a source byte) beside the pixels it sends back.
+    let sandbox = match header.format {
+        SourceFormat::Svg => source_bytes as f64 * 9.0 + super::sandbox::CHILD_BASE_BYTES as f64,
+        SourceFormat::Heic => source_bytes as f64 + super::sandbox::CHILD_BASE_BYTES as f64,
+        _ => 0.0,
+    };
+    let memory =
+        source_bytes as f64 + decoded_bytes + working + search_bytes + sandbox + f64::from(8u32 << 20);
     (total_ns, memory)
 }
 
@@ -174,11 +182,16 @@ pub fn animation(
 
 /// The cost and memory estimate of `spec` on the source `bytes`, read from the header and the
 /// plan alone; over [`Limits::max_cost`] or [`Limits::max_memory`] it is a 413 naming the limit.
-pub fn assess(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Estimate, TransformError> {
+pub fn assess(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    deadline: std::time::Instant,
+) -> Result<Estimate, TransformError> {
     if spec.format == Some(Format::Json) {
         return Ok(Estimate { cost: 1, memory: bytes.len() as u64 + (1 << 20) });
     }
-    let (header, _, plan, anim) = super::planned(bytes, spec, limits)?;
+    let (header, _, plan, anim) = super::planned(bytes, spec, limits, deadline)?;
     within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)
 }
 

@@ -5,6 +5,7 @@
 
 use super::jpeg_turbo::decode_cmyk;
 pub use super::jpeg_turbo::decode_turbo;
+use super::sandbox::{self, Bounds};
 use super::{Limits, TransformError};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
@@ -168,8 +169,13 @@ pub fn guarded<T>(step: &str, f: impl FnOnce() -> Result<T, TransformError>) -> 
     })
 }
 
-/// Reads the header and checks the pixel limit.
-pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformError> {
+/// Reads the header and checks the pixel limit. An SVG is parsed for its size in the sandbox,
+/// killed at `deadline`.
+pub fn read_header(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: std::time::Instant,
+) -> Result<Header, TransformError> {
     let format = SourceFormat::sniff(bytes)?;
     let turbo_header = match format {
         SourceFormat::Jpeg => Some(turbojpeg::Decompressor::new().map_err(internal)?.read_header(bytes)),
@@ -225,7 +231,7 @@ pub fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, TransformErr
             ..Header::plain(format, s.width, s.height, s.alpha)
         }
     } else if format == SourceFormat::Svg {
-        let (width, height) = super::decode_svg::Svg::parse(bytes, limits)?.size();
+        let (width, height) = sandbox::svg_size(bytes, limits.max_source_pixels, Bounds::header(deadline))?;
         Header { vector: Some((width, height)), ..Header::plain(format, width, height, true) }
     } else {
         match image_decoder(bytes, format, limits) {
@@ -306,14 +312,15 @@ fn image_decoder<'a>(
 }
 
 /// Decodes `bytes`, shrinking in the DCT domain by `scale_eighths`/8 when the source is a JPEG,
-/// and by `png_factor` boxes while streaming rows when it is a PNG.
+/// and by `png_factor` boxes while streaming rows when it is a PNG. SVG and HEIC are drawn and
+/// decoded in the sandbox within `bounds`; an AVIF grid stops at its deadline.
 pub fn decode(
     bytes: &[u8],
     mut header: Header,
-    scale_eighths: u8,
-    png_factor: u32,
+    (scale_eighths, png_factor): (u8, u32),
     gray: bool,
     limits: &Limits,
+    bounds: Bounds,
 ) -> Result<Decoded, TransformError> {
     let image = match header.format {
         SourceFormat::Png if png_factor > 1 => {
@@ -351,12 +358,15 @@ pub fn decode(
             Err(_) => decode_with_image(bytes, header.format, limits)?,
         },
         SourceFormat::Jxl => super::decode_jxl::decode(bytes, super::decode_jxl::alloc_budget(&header))?,
-        f @ (SourceFormat::Avif | SourceFormat::Heic) => {
-            let codec = heif_codec(f).expect("a HEIF format");
-            super::decode_heif::decode(bytes, codec, limits.max_source_pixels)?
-        }
+        SourceFormat::Avif => super::decode_heif::decode(
+            bytes,
+            super::decode_heif::Codec::Av1,
+            limits.max_source_pixels,
+            bounds.deadline,
+        )?,
+        SourceFormat::Heic => sandbox::heic(bytes, limits.max_source_pixels, bounds)?,
         SourceFormat::Svg => {
-            super::decode_svg::Svg::parse(bytes, limits)?.render(header.width, header.height)?
+            sandbox::svg_render(bytes, limits.max_source_pixels, (header.width, header.height), bounds)?
         }
         f => decode_with_image(bytes, f, limits)?,
     };

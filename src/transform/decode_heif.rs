@@ -21,6 +21,7 @@ use super::heif::{Heif, Nclx, Picture, Property};
 use super::yuv::{full_size, Planes, Upsampling};
 use super::TransformError;
 use image::{DynamicImage, GrayAlphaImage, RgbaImage};
+use std::time::Instant;
 
 /// What the header states.
 #[derive(Debug, Clone)]
@@ -119,6 +120,12 @@ impl<'a> Primary<'a> {
             )));
         }
         let data = self.heif.data(id)?;
+        // The coded picture may be larger than `ispe` by whole coding blocks, never more: a
+        // parameter set stating a larger one is refused before the decoder allocates for it.
+        let max_pixels = match self.heif.ispe(id).ok() {
+            Some((w, h)) => max_pixels.min(u64::from(w + CODING_BLOCK) * u64::from(h + CODING_BLOCK)),
+            None => max_pixels,
+        };
         let picture = match self.codec {
             Codec::Av1 => av1::decode(&data, max_pixels)?,
             Codec::Hevc => self.hevc(id, &data, max_pixels)?,
@@ -233,13 +240,18 @@ pub(super) fn orientation(rotation: u8, mirror: Option<u8>) -> u8 {
 }
 
 /// Decodes the primary image (clean aperture applied, not rotated: the pipeline orients it).
-pub(super) fn decode(bytes: &[u8], codec: Codec, max_pixels: u64) -> Result<DynamicImage, TransformError> {
+pub(super) fn decode(
+    bytes: &[u8],
+    codec: Codec,
+    max_pixels: u64,
+    deadline: Instant,
+) -> Result<DynamicImage, TransformError> {
     let p = Primary::read(bytes, codec)?;
-    let colour = assemble(&p, p.id, max_pixels)?;
+    let colour = assemble(&p, p.id, max_pixels, deadline)?;
     let nclx = p.nclx();
     let mut image = colour.to_image(nclx);
     if let Some(alpha_id) = p.heif.alpha_of(p.id) {
-        let alpha = assemble(&p, alpha_id, max_pixels)?;
+        let alpha = assemble(&p, alpha_id, max_pixels, deadline)?;
         if (alpha.width, alpha.height) != (colour.width, colour.height) {
             return Err(codec.corrupt("the alpha image's size differs from the colour image's"));
         }
@@ -252,31 +264,57 @@ pub(super) fn decode(bytes: &[u8], codec: Codec, max_pixels: u64) -> Result<Dyna
     })
 }
 
-fn assemble(p: &Primary, id: u32, max_pixels: u64) -> Result<Planes, TransformError> {
+fn assemble(p: &Primary, id: u32, max_pixels: u64, deadline: Instant) -> Result<Planes, TransformError> {
     if p.heif.kind(id) != Some(*b"grid") {
         return Ok(full_size(p.picture(id, max_pixels)?, p.codec.upsampling()));
     }
     let (grid, tiles) = p.heif.grid(id)?;
-    if u64::from(grid.width) * u64::from(grid.height) > max_pixels {
+    let canvas_pixels = u64::from(grid.width) * u64::from(grid.height);
+    if canvas_pixels > max_pixels {
         return Err(TransformError::TooManyPixels(grid.width, grid.height, max_pixels));
     }
+    // A tile is never larger than the canvas it covers.
+    let max_pixels = canvas_pixels;
+    // A grid may name one tile item many times: each item is decoded once and pasted wherever
+    // it stands (a 1-px tile named 65,536 times is one decode, not 65,536).
+    let mut distinct: Vec<u32> = Vec::new();
+    let mut places: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
+    for (n, &tile) in tiles.iter().enumerate() {
+        let at = places.entry(tile).or_default();
+        if at.is_empty() {
+            distinct.push(tile);
+        }
+        at.push(n);
+    }
+    if distinct.len() > MAX_TILES {
+        return Err(TransformError::OverLimit(format!(
+            "the {} grid has {} tiles, over the limit of {MAX_TILES}",
+            p.codec.name(),
+            distinct.len()
+        )));
+    }
     // Tiles are decoded on up to TILE_THREADS threads (as libheif does), pasted as they arrive;
-    // the bounded channel keeps at most a few decoded tiles waiting.
+    // the bounded channel keeps at most a few decoded tiles waiting. Each worker stops at the
+    // deadline between tiles.
     let workers =
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(TILE_THREADS).min(tiles.len());
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(TILE_THREADS).min(distinct.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(workers);
         for _ in 0..workers {
-            let (tx, next, tiles) = (tx.clone(), &next, &tiles);
+            let (tx, next, distinct) = (tx.clone(), &next, &distinct);
             scope.spawn(move || loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&tile) = tiles.get(n) else { break };
-                let picture =
-                    p.picture(tile, max_pixels).map(|picture| full_size(picture, p.codec.upsampling()));
+                let Some(&tile) = distinct.get(n) else { break };
+                let picture = match super::check(deadline) {
+                    Ok(()) => {
+                        p.picture(tile, max_pixels).map(|picture| full_size(picture, p.codec.upsampling()))
+                    }
+                    Err(e) => Err(e),
+                };
                 let failed = picture.is_err();
                 // A closed channel: the assembly failed and stopped listening.
-                if tx.send((n, picture)).is_err() || failed {
+                if tx.send((tile, picture)).is_err() || failed {
                     break;
                 }
             });
@@ -284,7 +322,7 @@ fn assemble(p: &Primary, id: u32, max_pixels: u64) -> Result<Planes, TransformEr
         drop(tx);
         let mut canvas: Option<Planes> = None;
         let mut tile_size = (0, 0);
-        for (n, picture) in rx {
+        for (tile, picture) in rx {
             let picture = picture?;
             let canvas = match &mut canvas {
                 Some(c) => c,
@@ -317,22 +355,40 @@ fn assemble(p: &Primary, id: u32, max_pixels: u64) -> Result<Planes, TransformEr
             {
                 return Err(p.codec.corrupt("a grid's tiles differ in size, depth or layout"));
             }
-            let (x0, y0) = ((n as u32 % grid.columns) * tile_size.0, (n as u32 / grid.columns) * tile_size.1);
-            let w = tile_size.0.min(grid.width - x0) as usize;
-            for (dst, src) in canvas.planes.iter_mut().zip(picture.planes.iter()) {
-                if dst.is_empty() || src.is_empty() {
-                    continue;
-                }
-                for row in 0..tile_size.1.min(grid.height - y0) as usize {
-                    let d = (y0 as usize + row) * grid.width as usize + x0 as usize;
-                    let s = row * tile_size.0 as usize;
-                    dst[d..d + w].copy_from_slice(&src[s..s + w]);
-                }
+            for &n in places.get(&tile).map_or(&[][..], Vec::as_slice) {
+                paste(canvas, &picture, n, grid.columns, tile_size);
             }
         }
         canvas.ok_or_else(|| p.codec.corrupt("a grid has no tiles"))
     })
 }
+
+/// Copies a decoded tile into its place, the `n`th of a grid `columns` wide, cut to the canvas.
+fn paste(canvas: &mut Planes, picture: &Planes, n: usize, columns: u32, tile_size: (u32, u32)) {
+    let (x0, y0) = ((n as u32 % columns) * tile_size.0, (n as u32 / columns) * tile_size.1);
+    if x0 >= canvas.width || y0 >= canvas.height {
+        return;
+    }
+    let w = tile_size.0.min(canvas.width - x0) as usize;
+    for (dst, src) in canvas.planes.iter_mut().zip(picture.planes.iter()) {
+        if dst.is_empty() || src.is_empty() {
+            continue;
+        }
+        for row in 0..tile_size.1.min(canvas.height - y0) as usize {
+            let d = (y0 as usize + row) * canvas.width as usize + x0 as usize;
+            let s = row * tile_size.0 as usize;
+            dst[d..d + w].copy_from_slice(&src[s..s + w]);
+        }
+    }
+}
+
+/// The most distinct tiles one grid may have: a 50 MP photo in 256-px tiles has 763; HEIF's own
+/// grids of phones have 48.
+pub(super) const MAX_TILES: usize = 4096;
+
+/// The largest coding block of AV1 (a superblock) and HEVC (a coding tree block): how far a
+/// coded picture may reach past its stated size.
+const CODING_BLOCK: u32 = 128;
 
 /// The most threads one grid's tiles are decoded on. A request already holds a transform slot
 /// (one per core); a phone's 12 MP HEIC is 48 tiles, and two threads halve its decode when the

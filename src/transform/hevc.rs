@@ -48,11 +48,28 @@ impl<'a> HevcConfig<'a> {
 
     /// The picture size its sequence parameter set states, when it has one.
     fn size(&self) -> Option<(u64, u64)> {
-        self.nals
-            .iter()
-            .find(|nal| nal.first().map(|b| (b >> 1) & 0x3F) == Some(33))
-            .and_then(|sps| sps_size(sps))
+        self.nals.iter().find(|nal| is_sps(nal)).and_then(|sps| sps_size(sps))
     }
+}
+
+/// Whether a NAL unit is a sequence parameter set (type 33).
+fn is_sps(nal: &[u8]) -> bool {
+    nal.first().map(|b| (b >> 1) & 0x3F) == Some(33)
+}
+
+/// Refuses a picture size of no pixels or over `max_pixels`.
+fn check_size((w, h): (u64, u64), max_pixels: u64) -> Result<(), TransformError> {
+    if w == 0 || h == 0 {
+        return Err(corrupt("the sequence parameter set states no pixels"));
+    }
+    if w.saturating_mul(h) > max_pixels {
+        return Err(TransformError::TooManyPixels(
+            u32::try_from(w).unwrap_or(u32::MAX),
+            u32::try_from(h).unwrap_or(u32::MAX),
+            max_pixels,
+        ));
+    }
+    Ok(())
 }
 
 /// `pic_width_in_luma_samples` and `pic_height_in_luma_samples` of a sequence parameter set
@@ -151,17 +168,8 @@ const MAX_DECODE_CALLS: usize = 100_000;
 /// units), refusing a picture whose parameter set states more than `max_pixels`.
 pub(super) fn decode(config: &[u8], data: &[u8], max_pixels: u64) -> Result<Picture, TransformError> {
     let config = HevcConfig::parse(config)?;
-    let (w, h) = config.size().ok_or_else(|| corrupt("no readable sequence parameter set"))?;
-    if w == 0 || h == 0 {
-        return Err(corrupt("the sequence parameter set states no pixels"));
-    }
-    if w.saturating_mul(h) > max_pixels {
-        return Err(TransformError::TooManyPixels(
-            u32::try_from(w).unwrap_or(u32::MAX),
-            u32::try_from(h).unwrap_or(u32::MAX),
-            max_pixels,
-        ));
-    }
+    let size = config.size().ok_or_else(|| corrupt("no readable sequence parameter set"))?;
+    check_size(size, max_pixels)?;
     let mut nals = config.nals.clone();
     let mut rest = data;
     while !rest.is_empty() {
@@ -173,6 +181,13 @@ pub(super) fn decode(config: &[u8], data: &[u8], max_pixels: u64) -> Result<Pict
             nals.push(nal); // an empty one has not even a NAL header
         }
         rest = tail;
+    }
+    // Every parameter set is checked, not only the hvcC's first: a later one (in the record or
+    // in the item's own data) replaces it for the pictures after it, and libde265 allocates the
+    // size it states.
+    for sps in nals.iter().filter(|nal| is_sps(nal)) {
+        let stated = sps_size(sps).ok_or_else(|| corrupt("a sequence parameter set does not read"))?;
+        check_size(stated, max_pixels)?;
     }
     // libde265's tables are built by its first decoder and freed with its last (under its own
     // lock); one reference held for the life of the process spares a grid's tiles that churn.
@@ -316,5 +331,70 @@ mod tests {
         let mut r = Bits::new(&[0, 0, 3, 1]);
         assert_eq!(r.read(24), Some(1));
         assert_eq!(Bits::new(&[0, 0, 0, 0, 0]).golomb(), None);
+    }
+
+    /// A sequence parameter set as far as the picture size: NAL header, one sub-layer, a profile
+    /// of zeros but for a set bit every byte (no emulation-prevention pattern), 4:2:0.
+    fn sps(width: u64, height: u64) -> Vec<u8> {
+        let mut bits: Vec<u8> = Vec::new();
+        let mut put = |v: u64, n: u32| (0..n).rev().for_each(|i| bits.push(((v >> i) & 1) as u8));
+        put(0, 4); // vps id
+        put(0, 3); // one sub-layer
+        put(1, 1); // temporal id nesting
+        for _ in 0..12 {
+            put(1, 8); // profile (88 bits) and level (8)
+        }
+        let mut golomb = |v: u64| {
+            let n = 64 - (v + 1).leading_zeros();
+            put(0, n - 1);
+            put(v + 1, n);
+        };
+        golomb(0); // sps id
+        golomb(1); // 4:2:0
+        golomb(width);
+        golomb(height);
+        bits.resize(bits.len().div_ceil(8) * 8, 1);
+        let mut nal = vec![33 << 1, 1];
+        nal.extend(bits.chunks(8).map(|b| b.iter().fold(0u8, |acc, &bit| (acc << 1) | bit)));
+        nal
+    }
+
+    /// An hvcC record holding `nals`, 4-byte NAL lengths.
+    fn hvcc(nals: &[Vec<u8>]) -> Vec<u8> {
+        let mut record = vec![1u8; 21];
+        record.push(0xFC | 3);
+        record.push(nals.len() as u8);
+        for nal in nals {
+            record.extend_from_slice(&[33, 0, 1]);
+            record.extend_from_slice(&(nal.len() as u16).to_be_bytes());
+            record.extend_from_slice(nal);
+        }
+        record
+    }
+
+    #[test]
+    fn the_sps_reader_reads_the_size_it_was_given() {
+        assert_eq!(sps_size(&sps(64, 48)), Some((64, 48)));
+        assert_eq!(sps_size(&sps(32768, 32768)), Some((32768, 32768)));
+    }
+
+    /// Bug: the hvcC said 64×64 and the item's own NAL units carried another SPS of
+    /// 32768×32768, which libde265 decoded (5.46 GB, 13.5 s) past `--max-source-mp`. Every SPS
+    /// is now checked before a byte reaches the decoder.
+    #[test]
+    fn a_second_sequence_parameter_set_in_the_item_data_is_checked_too() {
+        let config = hvcc(&[sps(64, 64)]);
+        let big = sps(32768, 32768);
+        let mut data = (big.len() as u32).to_be_bytes().to_vec();
+        data.extend_from_slice(&big);
+        match decode(&config, &data, 50_000_000) {
+            Err(TransformError::TooManyPixels(32768, 32768, _)) => {}
+            other => panic!("expected the pixel limit, got {:?}", other.map(|p| (p.width, p.height))),
+        }
+        // A second SPS in the record itself is checked as well.
+        match decode(&hvcc(&[sps(64, 64), big]), &[], 50_000_000) {
+            Err(TransformError::TooManyPixels(32768, 32768, _)) => {}
+            other => panic!("expected the pixel limit, got {:?}", other.map(|p| (p.width, p.height))),
+        }
     }
 }

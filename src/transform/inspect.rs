@@ -28,7 +28,8 @@ const PROOF_SIDE: u32 = 64;
 /// a file that does not decode.
 pub fn inspect(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Inspected, TransformError> {
     let identity = TransformSpec::default();
-    let described = super::decode::guarded("header reader", || metadata::describe(bytes, &identity, limits))?;
+    let described =
+        super::decode::guarded("header reader", || metadata::describe(bytes, &identity, limits, deadline))?;
     let info = match described.source {
         Source::Read(info) => info,
         Source::Named(named) => {

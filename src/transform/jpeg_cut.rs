@@ -210,7 +210,15 @@ mod tests {
         for exif in 1..=8u8 {
             for opts in ["", "a_90", "a_180,a_hflip", "a_270,a_vflip"] {
                 let spec = parse_options(&format!("{opts},c_crop,x_37,y_21,w_50,h_40"), 8192).unwrap();
-                let header = Header { orientation: exif, ..read_header(&bytes, &limits).unwrap() };
+                let header = Header {
+                    orientation: exif,
+                    ..read_header(
+                        &bytes,
+                        &limits,
+                        std::time::Instant::now() + std::time::Duration::from_secs(60),
+                    )
+                    .unwrap()
+                };
                 let displayed = orient::displayed_size((header.width, header.height), exif, &spec);
                 let plan = geometry::plan(displayed, &spec, 8192).unwrap();
                 let r = plan.region;
@@ -235,7 +243,12 @@ mod tests {
     #[test]
     fn no_cut_when_the_decode_shrinks_or_the_part_is_most_of_the_image() {
         let bytes = photo();
-        let header = read_header(&bytes, &Limits::default()).unwrap();
+        let header = read_header(
+            &bytes,
+            &Limits::default(),
+            std::time::Instant::now() + std::time::Duration::from_secs(60),
+        )
+        .unwrap();
         let small = parse_options("c_crop,w_50,h_40", 8192).unwrap();
         let plan = geometry::plan((300, 200), &small, 8192).unwrap();
         assert!(cut(&bytes, &header, (300, 200), &plan, 4, &small).is_none(), "a DCT-scaled decode");

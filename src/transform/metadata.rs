@@ -118,7 +118,12 @@ pub struct QualityInfo {
 }
 
 /// Describes `bytes` under `spec`.
-pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<Metadata, TransformError> {
+pub fn describe(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<Metadata, TransformError> {
     if let (Err(_), Some(named)) = (SourceFormat::sniff(bytes), super::identify::foreign(bytes)) {
         let size = super::identify::stated_size(bytes);
         let source = NamedInfo {
@@ -130,8 +135,8 @@ pub fn describe(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<M
         };
         return Ok(Metadata { source: Source::Named(source), output: None });
     }
-    let planned = super::planned(bytes, spec, limits)?;
-    let region = placed_region(bytes, &planned, spec, limits)?;
+    let planned = super::planned(bytes, spec, limits, deadline)?;
+    let region = placed_region(bytes, &planned, spec, limits, deadline)?;
     let (header, _, plan, anim) = planned;
     let (width, height) = plan.output();
     // A drawing is planned at the size it is drawn at; its own size and the region are stated
@@ -180,7 +185,7 @@ pub(super) fn run(
     started: Instant,
     deadline: Instant,
 ) -> Result<Output, TransformError> {
-    let mut meta = super::decode::guarded("header reader", || describe(bytes, spec, limits))?;
+    let mut meta = super::decode::guarded("header reader", || describe(bytes, spec, limits, deadline))?;
     if let (Some(_), Some(out)) = (spec.quality, meta.output.as_mut()) {
         out.quality = Some(quality_report(bytes, spec, out.format, limits, deadline)?);
     }
@@ -253,15 +258,17 @@ fn placed_region(
     (header, displayed, plan, anim): &super::Planned,
     spec: &TransformSpec,
     limits: &Limits,
+    deadline: Instant,
 ) -> Result<Rect, TransformError> {
     // A window as large as its frame (the image, or `rect_`'s region) has nowhere to move.
     let fills_frame = (plan.region.width, plan.region.height) == (plan.frame.width, plan.frame.height);
     if !super::attention::applies(spec) || fills_frame {
         return Ok(plan.region);
     }
-    super::cost::within_budget(header, bytes.len(), plan, anim.as_ref(), spec, limits)?;
+    let estimate = super::cost::within_budget(header, bytes.len(), plan, anim.as_ref(), spec, limits)?;
     let shrink = super::shrink_on_load(header, plan);
-    let decoded = super::decode_still(bytes, header.clone(), shrink, anim.is_some(), spec, limits)?;
+    let bounds = super::sandbox::Bounds { deadline, memory: estimate.memory };
+    let decoded = super::decode_still(bytes, header.clone(), shrink, anim.is_some(), spec, limits, bounds)?;
     let img = super::orient::orient(decoded.image, header.orientation, spec);
     Ok(super::attention::place(&img, *displayed, plan, spec).region)
 }

@@ -40,6 +40,7 @@ mod placeholder;
 pub mod quality;
 mod repair;
 mod resize;
+pub mod sandbox;
 pub mod shrink_png;
 mod steps;
 mod webp_anim;
@@ -239,9 +240,10 @@ pub(super) fn render(
     limits: &Limits,
     deadline: Instant,
 ) -> Result<Rendered, TransformError> {
-    let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
+    let (header, displayed, plan, anim) = planned(bytes, spec, limits, deadline)?;
     let (eighths, png_factor) = shrink_on_load(&header, &plan);
-    cost::within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
+    let estimate = cost::within_budget(&header, bytes.len(), &plan, anim.as_ref(), spec, limits)?;
+    let bounds = sandbox::Bounds { deadline, memory: estimate.memory };
     check(deadline)?;
 
     // A part of a large JPEG at full scale: cut it in the DCT domain and decode the cut alone.
@@ -257,7 +259,7 @@ pub(super) fn render(
     {
         return animate::run(bytes, header, &anim, &steps, format, limits).map(Rendered::Animation);
     }
-    let decoded = decode_still(bytes, header, (eighths, png_factor), anim.is_some(), spec, limits)?;
+    let decoded = decode_still(bytes, header, (eighths, png_factor), anim.is_some(), spec, limits, bounds)?;
     let decoded_at = Instant::now();
     let mut img = steps.render(decoded.image, decoded.header.icc.as_deref())?;
     img = color::drop_opaque_alpha(img);
@@ -283,13 +285,14 @@ fn decode_still(
     animated: bool,
     spec: &TransformSpec,
     limits: &Limits,
+    bounds: sandbox::Bounds,
 ) -> Result<decode::Decoded, TransformError> {
     decode::guarded("decoder", || match animated {
         true => {
             let frame = frames::nth(bytes, header.format, spec.page.unwrap_or(1), limits)?;
             Ok(decode::Decoded { image: image::DynamicImage::ImageRgba8(frame), header })
         }
-        false => decode::decode(bytes, header, eighths, png_factor, spec.gray, limits),
+        false => decode::decode(bytes, header, (eighths, png_factor), spec.gray, limits, bounds),
     })
 }
 
@@ -315,8 +318,9 @@ pub(super) fn planned(
     bytes: &[u8],
     spec: &TransformSpec,
     limits: &Limits,
+    deadline: Instant,
 ) -> Result<Planned, TransformError> {
-    let header = decode::guarded("header reader", || read_header(bytes, limits))?;
+    let header = decode::guarded("header reader", || read_header(bytes, limits, deadline))?;
     let anim = frames::scan(header.format, bytes);
     let count = anim.map_or(1, |a| a.frames);
     if let Some(page) = spec.page.filter(|&p| p > count) {
@@ -426,7 +430,7 @@ pub(super) fn quality(
 /// choose, then the same encoder on a crop of the output size — no colour management, resize or
 /// effects. Returns the encoded size. `pixflow bench --floor` times it beside [`run`].
 pub fn floor(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<usize, TransformError> {
-    let (header, _, plan, _) = planned(bytes, spec, limits)?;
+    let (header, _, plan, _) = planned(bytes, spec, limits, Instant::now() + FLOOR_TIME)?;
     let img = decode::decode_turbo(bytes, dct_scale(&plan), spec.gray)?;
     let (w, h) = plan.output();
     let (w, h) = (w.min(img.width()), h.min(img.height()));
@@ -435,6 +439,9 @@ pub fn floor(bytes: &[u8], spec: &TransformSpec, limits: &Limits) -> Result<usiz
     let quality = quality::encoder_quality(format, spec.quality);
     Ok(encode::encode(&img, format, quality, false)?.len())
 }
+
+/// How long [`floor`]'s header read may take (a benchmark's, never a request's).
+const FLOOR_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The libjpeg-turbo scale (in eighths: 1, 2, 4 or 8) that shrinks the most while leaving at
 /// least the target size, so the resizer only ever reduces. This is sharp's default

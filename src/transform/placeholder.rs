@@ -58,12 +58,13 @@ pub(super) fn run(
     deadline: Instant,
     started: Instant,
 ) -> Result<Output, TransformError> {
-    let (header, displayed, plan, anim) = planned(bytes, spec, limits)?;
+    let (header, displayed, plan, anim) = planned(bytes, spec, limits, deadline)?;
     let tiny = tiny(&plan);
-    cost::within_budget(&header, bytes.len(), &tiny, anim.as_ref(), spec, limits)?;
+    let estimate = cost::within_budget(&header, bytes.len(), &tiny, anim.as_ref(), spec, limits)?;
     let exif = header.orientation;
     let shrink = shrink_on_load(&header, &tiny);
-    let decoded = decode_still(bytes, header, shrink, anim.is_some(), spec, limits)?;
+    let bounds = super::sandbox::Bounds { deadline, memory: estimate.memory };
+    let decoded = decode_still(bytes, header, shrink, anim.is_some(), spec, limits, bounds)?;
     let decoded_at = Instant::now();
     let options = options(spec, &plan, &tiny);
     let steps = Steps::new(exif, displayed, &tiny, &options, deadline);

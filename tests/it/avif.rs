@@ -261,3 +261,105 @@ async fn an_avif_icc_profile_is_converted_like_a_pngs() {
     );
     assert!(unconverted > 1.0, "the profile was applied: {unconverted:.3} levels from the raw samples");
 }
+
+/// A box: size, type, body.
+fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    [&((8 + body.len()) as u32).to_be_bytes()[..], kind, body].concat()
+}
+
+/// A full box: version and flags before the body.
+fn full(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
+    bx(kind, &[&[version, 0, 0, 0][..], body].concat())
+}
+
+/// The probe's grid bomb: an AVIF whose `rows` × `columns` grid names one 1×1 tile (`tile`, an
+/// AVIF of one pixel whose `av1C` and coded data are reused) in every place. Written here box by
+/// box: ISO/IEC 23008-12 § 6.6.2.3 (grid), § 8.11.3 (iloc v1 with an `idat`).
+fn repeated_tile_grid(tile: &[u8], rows: u16, columns: u16) -> Vec<u8> {
+    let find = |kind: &[u8]| tile.windows(4).position(|w| w == kind).unwrap() - 4;
+    let size_at = |at: usize| u32::from_be_bytes(tile[at..at + 4].try_into().unwrap()) as usize;
+    let av1c_at = find(b"av1C");
+    let av1c = &tile[av1c_at..av1c_at + size_at(av1c_at)];
+    let mdat_at = find(b"mdat");
+    let coded = &tile[mdat_at + 8..mdat_at + size_at(mdat_at)];
+    let (width, height) = (u32::from(columns), u32::from(rows));
+    let infe =
+        |id: u16, kind: &[u8; 4]| full(b"infe", 2, &[&id.to_be_bytes()[..], &[0, 0], kind, b"\0"].concat());
+    let ispe = |w: u32, h: u32| full(b"ispe", 0, &[w.to_be_bytes(), h.to_be_bytes()].concat());
+    let count = rows * columns;
+    let mut dimg = [1u16.to_be_bytes(), count.to_be_bytes()].concat();
+    (0..count).for_each(|_| dimg.extend_from_slice(&2u16.to_be_bytes()));
+    let grid = [
+        &[0u8, 0, (rows - 1) as u8, (columns - 1) as u8][..],
+        &(width as u16).to_be_bytes(),
+        &(height as u16).to_be_bytes(),
+    ]
+    .concat();
+    let meta = |tile_offset: u32| {
+        let iloc = full(
+            b"iloc",
+            1,
+            &[
+                &[0x44u8, 0x00][..],
+                &2u16.to_be_bytes(),
+                // item 1 (the grid): in the idat; item 2 (the tile): in the file.
+                &[0, 1, 0, 1, 0, 0, 0, 1][..],
+                &0u32.to_be_bytes(),
+                &(grid.len() as u32).to_be_bytes(),
+                &[0, 2, 0, 0, 0, 0, 0, 1][..],
+                &tile_offset.to_be_bytes(),
+                &(coded.len() as u32).to_be_bytes(),
+            ]
+            .concat(),
+        );
+        let ipma =
+            full(b"ipma", 0, &[&2u32.to_be_bytes()[..], &[0, 1, 1, 0x81], &[0, 2, 2, 0x02, 0x83]].concat());
+        full(
+            b"meta",
+            0,
+            &[
+                full(b"hdlr", 0, &[&[0u8; 4][..], b"pict", &[0; 12], b"\0"].concat()),
+                full(b"pitm", 0, &1u16.to_be_bytes()),
+                iloc,
+                full(b"iinf", 0, &[&2u16.to_be_bytes()[..], &infe(1, b"grid"), &infe(2, b"av01")].concat()),
+                full(b"iref", 0, &bx(b"dimg", &dimg)),
+                bx(
+                    b"iprp",
+                    &[bx(b"ipco", &[ispe(width, height), ispe(1, 1), av1c.to_vec()].concat()), ipma].concat(),
+                ),
+                bx(b"idat", &grid),
+            ]
+            .concat(),
+        )
+    };
+    let ftyp = bx(b"ftyp", b"avif\0\0\0\0avifmif1miaf");
+    let offset = (ftyp.len() + meta(0).len() + 8) as u32;
+    [ftyp, meta(offset), bx(b"mdat", coded)].concat()
+}
+
+/// Bug: a 131 KB AVIF whose grid names one 1-px tile 65,280 times decoded that tile 65,280 times
+/// (27 CPU-s to the 504, 10 more after). Each tile item is now decoded once and pasted wherever
+/// the grid names it, and the assembly stops at the deadline between tiles.
+#[tokio::test]
+async fn a_grid_that_names_one_tile_many_times_decodes_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    image::RgbImage::from_pixel(1, 1, image::Rgb([200, 30, 60])).save(dir.path().join("dot.png")).unwrap();
+    let s = state_over(dir.path(), None, Config::default());
+    let tile = get(&s, "/f_avif,q_100/dot.png").await;
+    assert_eq!(tile.status, 200);
+    std::fs::write(dir.path().join("bomb.avif"), repeated_tile_grid(&tile.body, 255, 256)).unwrap();
+    std::fs::write(dir.path().join("small.avif"), repeated_tile_grid(&tile.body, 2, 3)).unwrap();
+    // The builder's own check: a 2 × 3 grid of the tile reads as 3 × 2 pixels of its colour.
+    let small = get(&s, "/f_png/small.avif").await;
+    assert_eq!(small.status, 200, "{}", String::from_utf8_lossy(&small.body));
+    let started = std::time::Instant::now();
+    let got = get(&s, "/f_png/bomb.avif").await;
+    let took = started.elapsed();
+    assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
+    let img = got.image().to_rgb8();
+    assert_eq!(img.dimensions(), (256, 255));
+    let colour = small.image().to_rgb8().get_pixel(0, 0).0;
+    assert!(colour.iter().zip([200u8, 30, 60]).all(|(a, b)| a.abs_diff(b) <= 6), "{colour:?}");
+    assert!(img.pixels().all(|p| p.0 == colour), "every place holds the tile");
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+}

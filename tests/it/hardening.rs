@@ -294,3 +294,51 @@ async fn head_of_an_original_answers_without_holding_the_budget() {
     assert!(got.body.is_empty());
     assert_eq!(s.memory_budget_free_kib(), free);
 }
+
+/// Bug: the API key had no rate limit (≈ 6,300 guesses a second on one connection). Now a wrong
+/// key holds its client back — every request refused with 429, right key or not — for a time
+/// that doubles per wrong key; other clients are not held back.
+#[tokio::test]
+async fn a_wrong_api_key_holds_its_client_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = state_over(dir.path(), None, Config { api_key: Some("right".into()), ..Config::default() });
+    let from = |ip: &'static str, key: &'static str| [("x-forwarded-for", ip), ("x-api-key", key)];
+    let wrong = request(&s, "GET", "/_/originals", &from("198.51.100.7", "wrong")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let held = request(&s, "GET", "/_/originals", &from("198.51.100.7", "right")).await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "even the right key waits");
+    assert_eq!(held.json()["error"], "too_many_attempts");
+    assert_eq!(held.header("retry-after"), Some("1"));
+    let other = request(&s, "GET", "/_/originals", &from("198.51.100.8", "right")).await;
+    assert_eq!(other.status, StatusCode::OK, "another client is not held back");
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let after = request(&s, "GET", "/_/originals", &from("198.51.100.7", "right")).await;
+    assert_eq!(after.status, StatusCode::OK, "the wait is over");
+}
+
+/// Bug: a PUT whose key had a 300-byte segment answered 502 (the file system's name limit,
+/// reported as an origin failure). It is the key's fault: 400 `bad_key`, nothing written.
+#[tokio::test]
+async fn an_upload_whose_key_cannot_name_a_file_is_a_400() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = state_over(dir.path(), None, Config { api_key: Some("k".into()), ..Config::default() });
+    let png = encode(&DynamicImage::new_rgb8(4, 4), ImageFormat::Png);
+    let key = format!("/_/originals/a/{}.png", "x".repeat(300));
+    let got =
+        request_with_body(&s, "PUT", &key, &[("x-api-key", "k"), ("content-type", "image/png")], png).await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST, "{:?}", got.json());
+    assert_eq!(got.json()["error"], "bad_key");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+}
+
+/// A request framed twice (`Content-Length` and `Transfer-Encoding`, RFC 9112 § 6.1) is refused
+/// where both headers arrive.
+#[tokio::test]
+async fn a_request_with_both_content_length_and_transfer_encoding_is_refused() {
+    let config = Config { allow_post: true, ..Config::default() };
+    let s = state_with(config);
+    let headers = [("content-type", "image/png"), ("content-length", "4"), ("transfer-encoding", "chunked")];
+    let got = request_with_body(&s, "POST", "/_/transform/w_10", &headers, b"\x89PNG".to_vec()).await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST);
+    assert_eq!(got.json()["error"], "bad_body");
+}

@@ -9,6 +9,7 @@ mod aws;
 mod cache;
 mod cli;
 mod codecs;
+mod contained;
 mod contract;
 mod dc_only;
 mod events;

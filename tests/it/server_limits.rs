@@ -9,9 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// `pixflow serve` on a free port, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Drop for Server {
@@ -21,7 +21,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(args: &[&str]) -> Server {
+pub(crate) fn serve(args: &[&str]) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_pixflow"))
         .arg("serve")
@@ -43,7 +43,7 @@ fn serve(args: &[&str]) -> Server {
 }
 
 /// One GET on a fresh connection: status and body length.
-fn get(port: u16, path: &str) -> (u16, usize) {
+pub(crate) fn get(port: u16, path: &str) -> (u16, usize) {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return (0, 0);
     };
@@ -57,7 +57,7 @@ fn get(port: u16, path: &str) -> (u16, usize) {
 }
 
 /// User + system CPU time of a process.
-fn cpu_time(pid: u32) -> Duration {
+pub(crate) fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
     // Fields 14 and 15 of stat(5), counted after the command name: utime and stime, in ticks.
@@ -66,7 +66,7 @@ fn cpu_time(pid: u32) -> Duration {
 }
 
 /// Peak resident memory of a process (VmHWM).
-fn peak_rss_mb(pid: u32) -> u64 {
+pub(crate) fn peak_rss_mb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024

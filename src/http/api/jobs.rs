@@ -18,6 +18,9 @@ use http::StatusCode;
 const MAX_KEYS: usize = 100;
 const MAX_VARIANTS: usize = 20;
 const MAX_BODY: u64 = 64 * 1024;
+/// The longest a job runs: variants not started by then are reported as 504s (a job of 100 keys
+/// × 20 heavy variants could otherwise keep a core busy for hours).
+pub(crate) const MAX_JOB_TIME: std::time::Duration = std::time::Duration::from_secs(300);
 
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -45,8 +48,9 @@ pub(super) async fn run(state: &AppState, req: &Parts, body: Body) -> Result<Res
     let target = target(state, job.source_bucket.as_deref(), job.destination_bucket.as_deref())?;
     let bucket = job.destination_bucket.as_deref().or(state.store_bucket());
     let mut results = Vec::new();
+    let until = tokio::time::Instant::now() + MAX_JOB_TIME;
     for key in &keys {
-        let rendered = variants::render(&target, key, &specs, bucket).await;
+        let rendered = variants::render_until(&target, key, &specs, bucket, Some(until)).await;
         rendered.iter().for_each(|v| v.log("job"));
         results.extend(rendered);
     }

@@ -22,7 +22,7 @@ pub(super) fn owns(path: &str) -> bool {
 /// One request to a write endpoint.
 pub(super) async fn handle(state: &AppState, req: &Parts, body: Body) -> Result<Response, Error> {
     let Some(key) = &state.config.api_key else { return Err(Error::NoEndpoint) };
-    check_api_key(req, key)?;
+    check_api_key_of(state, req, key)?;
     let path = req.uri.path();
     match (&req.method, path.strip_prefix("/_/originals/")) {
         (&Method::PUT, Some(raw)) => originals::put(state, req, raw, body).await,
@@ -42,6 +42,21 @@ fn allowed(path: &str) -> &'static str {
         "/_/jobs" => "POST",
         _ => "PUT, DELETE",
     }
+}
+
+/// [`check_api_key`] with the client's back-off: a client that sent a wrong key is refused (429)
+/// until its wait is over, its key not even compared.
+pub(super) fn check_api_key_of(state: &AppState, req: &Parts, key: &str) -> Result<(), Error> {
+    let client = super::backoff::client(req);
+    if let Some(wait) = state.backoff.waiting(client) {
+        return Err(Error::TooManyAttempts(wait.as_secs() + 1));
+    }
+    let checked = check_api_key(req, key);
+    match checked {
+        Ok(()) => state.backoff.succeeded(client),
+        Err(_) => state.backoff.failed(client),
+    }
+    checked
 }
 
 /// `X-Api-Key` against the configured key. Digests of equal length are compared, so neither the
@@ -69,7 +84,5 @@ pub(super) async fn read_body(
     if declared.is_some_and(|n| n > max) {
         return Err(too_large().into());
     }
-    let held = state.budget.reserve(declared.unwrap_or(max), state.config.queue_wait).await?;
-    let bytes = axum::body::to_bytes(body, max as usize).await.map_err(|_| too_large())?;
-    Ok((bytes, held))
+    super::body::read(state, body, max, 1).await
 }

@@ -33,13 +33,15 @@ pub(super) async fn put(state: &AppState, req: &Parts, raw: &str, body: Body) ->
         Some(b"*") => true,
         Some(_) => return Err(Error::BadBody("If-None-Match on an upload must be `*`".into())),
     };
-    let (bytes, mut held) = super::read_body(state, req, body, state.config.max_source_bytes).await?;
+    let (bytes, held) = super::read_body(state, req, body, state.config.max_source_bytes).await?;
     // The check runs in a transform slot with the budget of a real transform; a file with no
     // estimate is refused by the check itself, in its own words.
     let (limits, deadline) = (state.config.limits.clone(), Instant::now() + state.config.transform_timeout);
-    if let Ok(e) = crate::transform::assess(&bytes, &crate::spec::TransformSpec::default(), &limits) {
-        super::super::slots::hold_up_to(state, e.memory, &mut held).await?;
-    }
+    let identity = crate::spec::TransformSpec::default();
+    let held = match super::super::slots::assess(&bytes, &identity, &limits, deadline).await {
+        Ok(e) => super::super::slots::hold_up_to(state, e.memory, held).await?,
+        Err(_) => held,
+    };
     let checked = bytes.clone();
     let inspected = super::super::slots::run_in_slot(state, key.as_str(), move || {
         let _held_until_checked = held;
