@@ -184,8 +184,29 @@ fn check(deadline: Instant) -> Result<(), TransformError> {
 }
 
 /// Runs `spec` (presets expanded; `f_auto` already resolved to AVIF/WebP, or left as `Auto`
-/// meaning JPEG-or-PNG) on the source `bytes`.
+/// meaning JPEG-or-PNG) on the source `bytes`. An APNG whose animation does not decode is run
+/// again as its default image, the still browsers show for it.
 pub fn run(
+    bytes: &[u8],
+    spec: &TransformSpec,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<Output, TransformError> {
+    match run_once(bytes, spec, limits, deadline) {
+        Err(e @ (TransformError::Corrupt(_) | TransformError::Unsupported(_))) => {
+            match repair::apng_still(bytes) {
+                Some(still) => {
+                    tracing::info!(error = %e, "an APNG's animation does not decode; its default image is used");
+                    run_once(&still, spec, limits, deadline).map_err(|_| e)
+                }
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+fn run_once(
     bytes: &[u8],
     spec: &TransformSpec,
     limits: &Limits,

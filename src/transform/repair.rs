@@ -4,10 +4,38 @@
 //! - a GIF with no colour table at all gets a default one — a grey ramp, so indices read as grey
 //!   levels, as Pillow shows such files;
 //! - a GIF's unknown extension blocks are dropped (the spec tells decoders to skip them);
-//! - an OS/2 2.x BMP header (16 to 64 bytes) becomes the Windows `BITMAPINFOHEADER` it extends.
+//! - an OS/2 2.x BMP header (16 to 64 bytes) becomes the Windows `BITMAPINFOHEADER` it extends;
+//! - an APNG whose animation does not decode (frames out of sequence, missing, fewer than
+//!   `acTL` says) becomes the plain PNG of its default image, which is what browsers show for it
+//!   ([`apng_still`]).
 
 use super::gif_blocks::Block;
 use std::borrow::Cow;
+
+/// The PNG without its animation chunks (`acTL`, `fcTL`, `fdAT`): the default image alone, as a
+/// browser shows an APNG whose animation is broken. `None` when `bytes` is not an APNG.
+pub(super) fn apng_still(bytes: &[u8]) -> Option<Vec<u8>> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if !bytes.starts_with(SIGNATURE) {
+        return None;
+    }
+    let mut out = SIGNATURE.to_vec();
+    let (mut at, mut animated) = (SIGNATURE.len(), false);
+    while at + 12 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let end = at.saturating_add(12).saturating_add(len).min(bytes.len());
+        let kind = &bytes[at + 4..at + 8];
+        match kind {
+            b"acTL" | b"fcTL" | b"fdAT" => animated = true,
+            _ => out.extend_from_slice(&bytes[at..end]),
+        }
+        if kind == b"IEND" {
+            break;
+        }
+        at = end;
+    }
+    animated.then_some(out)
+}
 
 /// The GIF, repaired if it needs to be.
 pub(super) fn gif(bytes: &[u8]) -> Cow<'_, [u8]> {

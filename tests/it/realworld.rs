@@ -92,3 +92,35 @@ async fn a_premature_end_shows_what_is_there_and_twelve_bit_grey_is_415() {
     assert!(near(img.get_pixel(4, 2).0, RED), "{:?}", img.get_pixel(4, 2));
     assert_eq!(crate::get(&s, "/f_png/grey-12.tif").await.status, http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+/// Bug: APNGs whose animation is broken — frames out of sequence, repeated, missing, fewer than
+/// `acTL` states (Pillow's test files) — were 422s. Browsers show such a file's default image,
+/// and so does pixflow now, for a still and for an animated output alike: the same pixels as
+/// Pillow's decode.
+#[tokio::test]
+async fn a_broken_apng_shows_its_default_image() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pillow");
+    let s = crate::state_over(&dir, None, pixflow::config::Config::default());
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("apng_") && !n.ends_with(".ref.png"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 10);
+    for name in names {
+        let reference = image::open(dir.join(name.replace(".png", ".ref.png"))).unwrap().to_rgba8();
+        for options in ["f_png", "f_webp,q_100"] {
+            let got = crate::get(&s, &format!("/{options}/{name}")).await;
+            assert_eq!(got.status, 200, "{name} {options}: {}", String::from_utf8_lossy(&got.body));
+            let img = got.image().to_rgba8();
+            assert_eq!(img.dimensions(), reference.dimensions(), "{name}");
+            if options == "f_png" {
+                assert!(
+                    img.pixels().zip(reference.pixels()).all(|(a, b)| a == b),
+                    "{name}: not Pillow's pixels"
+                );
+            }
+        }
+    }
+}
