@@ -92,9 +92,15 @@ async fn original(
     // Every format pixflow names passes through, decoded or not; unknown bytes stay a 415.
     let mut bytes = original.bytes;
     let mime = match SourceFormat::sniff(&bytes) {
-        // An SVGZ goes out inflated (within the source limit), as the SVG it is.
+        // An SVGZ goes out inflated (within the source limit), as the SVG it is; inflating is
+        // work on the file's bytes, done on the blocking pool.
         Ok(SourceFormat::Svg) if bytes.starts_with(&[0x1f, 0x8b]) => {
-            bytes = crate::transform::decode_svg::text(&bytes, max)?.into_owned().into();
+            let gzipped = bytes.clone();
+            let inflate = move || crate::transform::decode_svg::text(&gzipped, max).map(|t| t.into_owned());
+            bytes = tokio::task::spawn_blocking(inflate)
+                .await
+                .map_err(|_| crate::transform::TransformError::Internal("the SVGZ inflater stopped".into()))??
+                .into();
             SourceFormat::Svg.mime()
         }
         Ok(format) => format.mime(),

@@ -21,7 +21,7 @@ pub(super) async fn run_transform(
 ) -> Result<transform::Output, Error> {
     let limits = state.config.limits.clone();
     let deadline = Instant::now() + state.config.transform_timeout;
-    let estimate = assess(&bytes, &spec, &limits, deadline).await?;
+    let estimate = assess(state, &bytes, &spec, deadline).await?;
     let held = hold_up_to(state, estimate.memory, held).await?;
     run_guarded(state, what, move || {
         let _held_until_the_work_ends = held;
@@ -30,21 +30,21 @@ pub(super) async fn run_transform(
     .await
 }
 
-/// The cost and memory estimate of `spec` on `bytes`, read on the blocking pool: an SVG's header
-/// is a parse (in the sandbox, until `deadline`), and no image bytes are parsed on an async worker.
+/// The cost and memory estimate of `spec` on `bytes`, read in a transform slot on the blocking
+/// pool: an SVG's header is a parse (in the sandbox, until `deadline`, within
+/// `sandbox::HEADER_BYTES`), and no image bytes are parsed on an async worker. The slot bounds how
+/// many such parses run at once.
 pub(super) async fn assess(
+    state: &AppState,
     bytes: &bytes::Bytes,
     spec: &TransformSpec,
-    limits: &transform::Limits,
     deadline: Instant,
 ) -> Result<transform::cost::Estimate, Error> {
-    let (bytes, spec, limits) = (bytes.clone(), spec.clone(), limits.clone());
-    let work = move || {
+    let (bytes, spec, limits) = (bytes.clone(), spec.clone(), state.config.limits.clone());
+    run_in_slot(state, "header", move || {
         transform::decode::guarded("header reader", || transform::assess(&bytes, &spec, &limits, deadline))
-    };
-    Ok(tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| Error::from(TransformError::Internal("the header reader stopped".into())))??)
+    })
+    .await
 }
 
 /// Tops `held` (the source's bytes, already reserved) up to `bytes` of the memory budget. The

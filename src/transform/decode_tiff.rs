@@ -75,6 +75,13 @@ pub(super) fn decode(bytes: &[u8], max_alloc: u64) -> Result<DynamicImage, Trans
         (ColorType::Gray(_), DecodingResult::I16(buf)) => {
             luma(w, h, buf.iter().map(|&v| narrow((i32::from(v) + 32768) as u16)).collect())
         }
+        // 32-bit integer grey (scientific and PGM-converted files): the top 8 bits, as for 16.
+        (ColorType::Gray(_), DecodingResult::U32(buf)) => {
+            luma(w, h, buf.iter().map(|&v| (v >> 24) as u8).collect())
+        }
+        (ColorType::Gray(_), DecodingResult::I32(buf)) => {
+            luma(w, h, buf.iter().map(|&v| ((i64::from(v) + (1 << 31)) >> 24) as u8).collect())
+        }
         (ColorType::GrayA(8), DecodingResult::U8(buf)) => {
             image::GrayAlphaImage::from_raw(w, h, buf).map(DynamicImage::ImageLumaA8)
         }

@@ -27,6 +27,11 @@ const PROOF_SIDE: u32 = 64;
 /// Checks `bytes` as an original: 415 for what pixflow cannot decode, 413 over a limit, 422 for
 /// a file that does not decode.
 pub fn inspect(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Inspected, TransformError> {
+    // A file pixflow shows through a repair (transform::or_repaired) is accepted as it is.
+    super::or_repaired(bytes, |bytes| inspect_as_is(bytes, limits, deadline))
+}
+
+fn inspect_as_is(bytes: &[u8], limits: &Limits, deadline: Instant) -> Result<Inspected, TransformError> {
     let identity = TransformSpec::default();
     let described =
         super::decode::guarded("header reader", || metadata::describe(bytes, &identity, limits, deadline))?;

@@ -185,19 +185,29 @@ fn check(deadline: Instant) -> Result<(), TransformError> {
 
 /// Runs `spec` (presets expanded; `f_auto` already resolved to AVIF/WebP, or left as `Auto`
 /// meaning JPEG-or-PNG) on the source `bytes`. An APNG whose animation does not decode is run
-/// again as its default image, the still browsers show for it.
+/// again as its default image, the still browsers show for it; a JPEG whose header does not read
+/// is run again without the stray bytes between its segments, which libjpeg skips.
 pub fn run(
     bytes: &[u8],
     spec: &TransformSpec,
     limits: &Limits,
     deadline: Instant,
 ) -> Result<Output, TransformError> {
-    match run_once(bytes, spec, limits, deadline) {
+    or_repaired(bytes, |bytes| run_once(bytes, spec, limits, deadline))
+}
+
+/// `work` on `bytes`, and if it finds them corrupt or unsupported, on their repair when there is
+/// one (an APNG's default image, a JPEG without stray header bytes); the first error otherwise.
+pub(super) fn or_repaired<T>(
+    bytes: &[u8],
+    work: impl Fn(&[u8]) -> Result<T, TransformError>,
+) -> Result<T, TransformError> {
+    match work(bytes) {
         Err(e @ (TransformError::Corrupt(_) | TransformError::Unsupported(_))) => {
-            match repair::apng_still(bytes) {
-                Some(still) => {
-                    tracing::info!(error = %e, "an APNG's animation does not decode; its default image is used");
-                    run_once(&still, spec, limits, deadline).map_err(|_| e)
+            match repair::apng_still(bytes).or_else(|| repair::jpeg_header_strays(bytes)) {
+                Some(repaired) => {
+                    tracing::info!(error = %e, "the source does not decode as it is; its repair is used");
+                    work(&repaired).map_err(|_| e)
                 }
                 None => Err(e),
             }

@@ -4,10 +4,14 @@
 //! - a GIF with no colour table at all gets a default one — a grey ramp, so indices read as grey
 //!   levels, as Pillow shows such files;
 //! - a GIF's unknown extension blocks are dropped (the spec tells decoders to skip them);
-//! - an OS/2 2.x BMP header (16 to 64 bytes) becomes the Windows `BITMAPINFOHEADER` it extends;
+//! - an OS/2 2.x BMP header (16 to 64 bytes) becomes the Windows `BITMAPINFOHEADER` it extends,
+//!   and a plane count other than 1 (a field Windows ignores) becomes 1;
 //! - an APNG whose animation does not decode (frames out of sequence, missing, fewer than
 //!   `acTL` says) becomes the plain PNG of its default image, which is what browsers show for it
-//!   ([`apng_still`]).
+//!   ([`apng_still`]);
+//! - a JPEG with stray bytes between its header segments (an Adobe APP14 one byte short, whose
+//!   last byte is left outside it) loses them, as libjpeg skips them with a warning
+//!   ([`jpeg_header_strays`]).
 
 use super::gif_blocks::Block;
 use std::borrow::Cow;
@@ -35,6 +39,37 @@ pub(super) fn apng_still(bytes: &[u8]) -> Option<Vec<u8>> {
         at = end;
     }
     animated.then_some(out)
+}
+
+/// The JPEG without the stray bytes between its header segments (before the first scan), where
+/// a marker's `FF` should be. `None` when there are none (or `bytes` is not a JPEG).
+pub(super) fn jpeg_header_strays(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut out = bytes[..2].to_vec();
+    let (mut at, mut dropped) = (2, false);
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            dropped = true;
+            at += 1;
+            continue;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // fill bytes before a marker are allowed; keep one
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if marker == 0xDA {
+            out.extend_from_slice(&bytes[at..]);
+            return dropped.then_some(out);
+        }
+        let end = at.saturating_add(2).saturating_add(len).min(bytes.len());
+        out.extend_from_slice(&bytes[at..end]);
+        at = end;
+    }
+    None
 }
 
 /// The GIF, repaired if it needs to be.
@@ -103,6 +138,14 @@ pub(super) fn bmp(bytes: &[u8]) -> Cow<'_, [u8]> {
     // 12 (OS/2 1.x core), 40 and the Windows extensions are read as they are; 16 to 64 other than
     // those are OS/2 2.x, whose first fields match BITMAPINFOHEADER's.
     let os2 = matches!(header_size, 16..=64) && !matches!(header_size, 40 | 52 | 56);
+    // A BITMAPINFOHEADER or later whose plane count is not 1 (the only one the format has):
+    // Windows and Pillow ignore the field, the `image` crate refuses the file.
+    let planes = bytes.get(26..28).map(|p| u16::from_le_bytes([p[0], p[1]]));
+    if header_size >= 40 && !os2 && planes.is_some_and(|p| p != 1) {
+        let mut out = bytes.to_vec();
+        out[26..28].copy_from_slice(&1u16.to_le_bytes());
+        return Cow::Owned(out);
+    }
     if !os2 || bytes.len() < 14 + header_size as usize {
         return Cow::Borrowed(bytes);
     }

@@ -18,6 +18,8 @@ fn run(bootstrap: &Path, arm64: bool, env: &[(&str, String)]) -> Emulator {
         // User-mode emulation with Debian's arm64 glibc as the root for the dynamic loader.
         let mut c = Command::new("qemu-aarch64-static");
         c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(bootstrap);
+        // The sandbox's child (SVG, HEIC) is the same arm64 binary: it starts under qemu too.
+        c.env("PIXFLOW_SANDBOX_LAUNCHER", "qemu-aarch64-static -L /usr/aarch64-linux-gnu");
         c
     } else {
         Command::new(bootstrap)

@@ -124,3 +124,51 @@ async fn a_broken_apng_shows_its_default_image() {
         }
     }
 }
+
+/// Bug: a JPEG whose Adobe APP14 segment is one byte short (Pillow's `truncated_app14.jpg`) was a
+/// 422: the byte left outside the segment stopped libjpeg-turbo's header read and the `image`
+/// crate. libjpeg skips such stray bytes with a warning; pixflow now drops them and shows the
+/// picture as Pillow does.
+#[tokio::test]
+async fn a_jpeg_with_a_stray_byte_between_header_segments_decodes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pillow");
+    let s = crate::state_over(&dir, None, pixflow::config::Config::default());
+    let got = crate::get(&s, "/f_png/truncated_app14.jpg").await;
+    assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
+    let ours = got.image().to_rgb8();
+    let theirs = image::open(dir.join("truncated_app14.ref.png")).unwrap().to_rgb8();
+    assert_eq!(ours.dimensions(), theirs.dimensions());
+    let diff: Vec<f64> =
+        ours.as_raw().iter().zip(theirs.as_raw()).map(|(a, b)| f64::from(a.abs_diff(*b))).collect();
+    let mean = diff.iter().sum::<f64>() / diff.len() as f64;
+    assert!(mean < 2.0, "{mean:.2} levels from Pillow's decode on average");
+}
+
+/// Bug: a BMP whose plane count is not 1 (bmpsuite's `badplanes.bmp`, in Pillow's tests) was a
+/// 422; Windows and Pillow ignore the field. Made here: a BMP written by the `image` crate with
+/// its plane count set to 3.
+#[tokio::test]
+async fn a_bmp_with_a_wrong_plane_count_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image::RgbImage::from_fn(8, 4, |x, _| image::Rgb([if x < 4 { 250 } else { 10 }, 20, 30]));
+    let mut bmp = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bmp, image::ImageFormat::Bmp).unwrap();
+    let mut bmp = bmp.into_inner();
+    bmp[26..28].copy_from_slice(&3u16.to_le_bytes());
+    std::fs::write(dir.path().join("planes.bmp"), &bmp).unwrap();
+    let s = crate::state_over(dir.path(), None, pixflow::config::Config::default());
+    let got = crate::get(&s, "/f_png/planes.bmp").await;
+    assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
+    assert_eq!(got.image().to_rgb8(), img);
+}
+
+/// Bug: 32-bit integer grey TIFFs (Pillow's `16_bit_binary_pgm.tiff`, signed samples) were a 415.
+/// They are read through the `tiff` crate, their top 8 bits kept as for 16-bit grey.
+#[tokio::test]
+async fn a_32_bit_integer_grey_tiff_decodes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pillow");
+    let s = crate::state_over(&dir, None, pixflow::config::Config::default());
+    let got = crate::get(&s, "/f_png/16_bit_binary_pgm.tiff").await;
+    assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
+    assert_eq!((got.image().width(), got.image().height()), (20, 100));
+}

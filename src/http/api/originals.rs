@@ -38,7 +38,7 @@ pub(super) async fn put(state: &AppState, req: &Parts, raw: &str, body: Body) ->
     // estimate is refused by the check itself, in its own words.
     let (limits, deadline) = (state.config.limits.clone(), Instant::now() + state.config.transform_timeout);
     let identity = crate::spec::TransformSpec::default();
-    let held = match super::super::slots::assess(&bytes, &identity, &limits, deadline).await {
+    let held = match super::super::slots::assess(state, &bytes, &identity, deadline).await {
         Ok(e) => super::super::slots::hold_up_to(state, e.memory, held).await?,
         Err(_) => held,
     };
