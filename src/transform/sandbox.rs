@@ -98,7 +98,9 @@ fn launcher() -> Option<&'static (String, Vec<String>)> {
 /// second read starts no child. Only sizes are remembered, never a failure.
 pub fn svg_size(bytes: &[u8], max_pixels: u64, bounds: Bounds) -> Result<(u32, u32), TransformError> {
     use sha2::{Digest, Sha256};
-    static SIZES: std::sync::Mutex<std::collections::VecDeque<([u8; 32], u64, (u32, u32))>> =
+    /// (the document's digest, the pixel limit it was read under, its size)
+    type Known = ([u8; 32], u64, (u32, u32));
+    static SIZES: std::sync::Mutex<std::collections::VecDeque<Known>> =
         std::sync::Mutex::new(std::collections::VecDeque::new());
     const REMEMBERED: usize = 64;
     let digest: [u8; 32] = Sha256::digest(bytes).into();
