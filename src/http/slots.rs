@@ -20,9 +20,10 @@ pub(super) async fn run_transform(
     held: Reservation,
 ) -> Result<transform::Output, Error> {
     let limits = state.config.limits.clone();
-    let deadline = Instant::now() + state.config.transform_timeout;
-    let estimate = assess(state, &bytes, &spec, deadline).await?;
+    // The header read (an SVG's is a parse) and the transform each have the transform deadline.
+    let estimate = assess(state, &bytes, &spec, Instant::now() + state.config.transform_timeout).await?;
     let held = hold_up_to(state, estimate.memory, held).await?;
+    let deadline = Instant::now() + state.config.transform_timeout;
     run_guarded(state, what, move || {
         let _held_until_the_work_ends = held;
         transform::run(&bytes, &spec, &limits, deadline)

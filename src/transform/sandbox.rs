@@ -56,9 +56,9 @@ enum Job {
     Heic { max_pixels: u64, deadline_ms: u64 },
 }
 
-/// The program the child runs: this binary. A test harness is not it, so from a test (or a tool
-/// next to it) the `pixflow` binary beside or above the running one is used, or the one
-/// `PIXFLOW_SANDBOX_PROGRAM` names.
+/// The program the child runs: this binary, whatever it is called (`pixflow`, `bootstrap` in a
+/// Lambda zip). A test harness is not it: cargo builds those in a `deps` folder, and from there
+/// the `pixflow` binary cargo builds above it is used. `PIXFLOW_SANDBOX_PROGRAM` names another.
 fn program() -> Result<&'static PathBuf, TransformError> {
     static PROGRAM: OnceLock<Option<PathBuf>> = OnceLock::new();
     PROGRAM
@@ -67,13 +67,11 @@ fn program() -> Result<&'static PathBuf, TransformError> {
                 return Some(PathBuf::from(p));
             }
             let exe = std::env::current_exe().ok()?;
-            let stem = exe.file_stem()?.to_str()?;
-            // `bootstrap` is the binary's name inside a Lambda zip.
-            if stem == "pixflow" || stem == "bootstrap" {
-                return Some(exe);
-            }
             let dir = exe.parent()?;
-            [dir.join("pixflow"), dir.parent()?.join("pixflow")].into_iter().find(|p| p.is_file())
+            if dir.file_name().is_some_and(|d| d == "deps") {
+                return Some(dir.parent()?.join("pixflow")).filter(|p| p.is_file());
+            }
+            Some(exe)
         })
         .as_ref()
         .ok_or_else(|| TransformError::Internal("the sandbox program (pixflow) was not found".into()))
