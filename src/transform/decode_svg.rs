@@ -4,8 +4,9 @@
 //! Everything an SVG can reach for is cut off (DESIGN §2 "Inputs"): no file, no network, no
 //! external entity; `<image>` only from `data:` URIs holding a PNG, JPEG, GIF or WebP within the
 //! pixel limit; no fonts, so text is not drawn; scripts and animation are ignored by usvg. Before
-//! usvg sees the document, its cost is bounded: bytes (an SVGZ's inflated size), entity expansion, elements, nesting depth, `<use>` expansion and filter
-//! primitives. Each refusal is a 413 that names the limit; XML that does not parse is a 422.
+//! usvg sees the document, its cost is bounded: bytes (an SVGZ's inflated size), entity expansion, elements, nesting depth, `<use>` expansion, filter
+//! primitives and chains of references (no loops, at most 16 deep). What gets past these runs in
+//! the sandbox (sandbox.rs). Each refusal is a 413 that names the limit; XML that does not parse is a 422.
 
 use super::{Limits, TransformError};
 use image::{DynamicImage, RgbaImage};
@@ -265,9 +266,75 @@ fn check_structure(doc: &roxmltree::Document) -> Result<(), TransformError> {
     }
     let mut weights = HashMap::new();
     match weight(doc.root_element(), &ids, &mut weights, 0) {
-        Some(n) if n <= MAX_EXPANDED_ELEMENTS => Ok(()),
-        _ => over(format!("the SVG's <use> references expand to more than {MAX_EXPANDED_ELEMENTS} elements")),
+        Some(n) if n <= MAX_EXPANDED_ELEMENTS => {}
+        _ => {
+            return over(format!(
+                "the SVG's <use> references expand to more than {MAX_EXPANDED_ELEMENTS} elements"
+            ))
+        }
     }
+    let mut depths = HashMap::new();
+    match reference_depth(doc.root_element(), &ids, &mut depths, 0) {
+        Some(_) => Ok(()),
+        None => over(format!(
+            "the SVG's references (masks, clip paths, filters, patterns, images) loop or nest more than \
+             {MAX_REFERENCE_DEPTH} deep"
+        )),
+    }
+}
+
+/// Deepest chain of references an SVG may have: a mask whose content is masked, a filter whose
+/// `feImage` draws a filtered element, … Each level is a layer the size of the drawing (a chain
+/// of 250 masks took 985 MB at 1000 px), and usvg follows a loop until its stack overflows.
+pub const MAX_REFERENCE_DEPTH: u32 = 16;
+
+/// The ids an element refers to: every `url(#id)` in its attributes (`mask`, `clip-path`,
+/// `filter`, `fill`, `stroke`, `marker-*`, and the same inside `style`), and an `href` to `#id`.
+fn referenced<'a>(node: roxmltree::Node<'a, '_>) -> impl Iterator<Item = &'a str> {
+    node.attributes().flat_map(|a| {
+        let value = a.value();
+        let href = (a.name() == "href").then(|| value.trim().strip_prefix('#')).flatten();
+        let urls = value.match_indices("url(").filter_map(move |(i, _)| {
+            let rest = value[i + 4..].trim_start().trim_start_matches(['"', '\'']).strip_prefix('#')?;
+            let end = rest.find(|c: char| c == ')' || c == '"' || c == '\'' || c.is_whitespace())?;
+            Some(&rest[..end])
+        });
+        href.into_iter().chain(urls)
+    })
+}
+
+/// The longest chain of references from `node` or anything under it (memoised by node; `None`
+/// for a loop or a chain deeper than [`MAX_REFERENCE_DEPTH`]).
+fn reference_depth<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    ids: &HashMap<&'a str, roxmltree::Node<'a, 'i>>,
+    memo: &mut HashMap<roxmltree::NodeId, Option<u32>>,
+    chain: u32,
+) -> Option<u32> {
+    if chain > MAX_REFERENCE_DEPTH {
+        return None;
+    }
+    match memo.get(&node.id()) {
+        Some(Some(d)) => return (chain + d <= MAX_REFERENCE_DEPTH).then_some(*d),
+        Some(None) => return None, // on the current path: a loop
+        None => {}
+    }
+    memo.insert(node.id(), None);
+    let mut depth = 0;
+    for id in referenced(node) {
+        // A `use` is counted by its expansion (`weight`); what it draws is walked there.
+        if let Some(target) = ids.get(id).filter(|_| node.tag_name().name() != "use") {
+            depth = depth.max(1 + reference_depth(*target, ids, memo, chain + 1)?);
+        }
+    }
+    for child in node.children().filter(|c| c.is_element()) {
+        depth = depth.max(reference_depth(child, ids, memo, chain)?);
+    }
+    if chain + depth > MAX_REFERENCE_DEPTH {
+        return None;
+    }
+    memo.insert(node.id(), Some(depth));
+    Some(depth)
 }
 
 /// Elements under `node` with each `<use>` counted as the element it references (memoised by

@@ -292,3 +292,50 @@ async fn an_svgz_is_drawn_and_passes_through_inflated() {
     let img = get(&s, "/w_16,f_png/logo.svgz").await.image().to_rgba8();
     assert_eq!((img.dimensions(), img.get_pixel(8, 8).0), ((16, 16), [255, 0, 0, 255]));
 }
+
+/// Bug (found by the SVG fuzz target, `scripts/fuzz`): masks that refer to each other in a loop
+/// sent usvg round it until the stack overflowed — a crash of the process before the sandbox, of
+/// the child with it. Chains of references (masks, clips, filters, `feImage`s) are now walked
+/// before usvg sees the document: a loop, or a chain deeper than 16, is a 413 naming the limit;
+/// an ordinary chain (a gradient that extends another, a masked mask) is drawn.
+#[tokio::test]
+async fn reference_loops_and_deep_reference_chains_are_refused_before_drawing() {
+    let mask = |id: &str, next: Option<&str>| {
+        let inner = next.map_or(String::new(), |n| format!(r#" mask="url(#{n})""#));
+        format!(r#"<mask id="{id}"><rect width="10" height="10" fill="white"{inner}/></mask>"#)
+    };
+    let looped = svg(
+        &format!(
+            r#"{}{}{}<rect width="10" height="10" mask="url(#a)"/>"#,
+            mask("a", Some("b")),
+            mask("b", Some("c")),
+            mask("c", Some("a"))
+        ),
+        r#"viewBox="0 0 10 10""#,
+    );
+    let chain = |n: usize| {
+        let masks: String = (0..n)
+            .map(|i| mask(&format!("m{i}"), (i + 1 < n).then(|| format!("m{}", i + 1)).as_deref()))
+            .collect();
+        svg(&format!(r#"{masks}<rect width="10" height="10" mask="url(#m0)"/>"#), r#"viewBox="0 0 10 10""#)
+    };
+    let gradients = svg(
+        r##"<linearGradient id="g1"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient><linearGradient id="g2" href="#g1" x2="0.5"/><rect width="10" height="10" fill="url(#g2)"/>"##,
+        r#"viewBox="0 0 10 10""#,
+    );
+    let (_d, s) = serve(&[
+        ("loop.svg", looped),
+        ("deep.svg", chain(20)),
+        ("ok.svg", chain(4)),
+        ("grad.svg", gradients),
+    ]);
+    for name in ["loop.svg", "deep.svg"] {
+        let got = get(&s, &format!("/w_50,f_png/{name}")).await;
+        assert_eq!(got.status, 413, "{name}: {}", message(&got));
+        assert!(message(&got).contains("loop or nest more than 16 deep"), "{name}: {}", message(&got));
+    }
+    for name in ["ok.svg", "grad.svg"] {
+        let got = get(&s, &format!("/w_50,f_png/{name}")).await;
+        assert_eq!(got.status, 200, "{name}: {}", message(&got));
+    }
+}
