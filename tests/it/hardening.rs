@@ -15,9 +15,16 @@ fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The default configuration with a deadline long enough for a 32 MP output in a debug build
+/// (≈ 14 s of CPU, twice that when the other tests share the cores): these tests check limits,
+/// not the deadline.
+fn unhurried() -> Config {
+    Config { transform_timeout: std::time::Duration::from_secs(120), ..Config::default() }
+}
+
 #[tokio::test]
 async fn the_output_pixel_limit_is_checked_before_the_source_is_read() {
-    let s = state();
+    let s = state_with(unhurried());
     // 8000 × 8000 = 64 MP, over the default 40 MP; the key need not even exist.
     let got = get(&s, "/w_8000,h_8000,c_scale/does-not-exist.jpg").await;
     assert_eq!(got.status, StatusCode::BAD_REQUEST);
@@ -49,7 +56,7 @@ async fn a_small_source_cannot_be_blown_up_past_the_enlargement_limit() {
 
 #[tokio::test]
 async fn a_transform_over_the_cost_budget_is_413_before_decoding() {
-    let s = state();
+    let s = state_with(unhurried());
     // The example: an 8192-wide blur_100. On big.jpg (1600 × 800) it is a 5× upscale.
     let got = get(&s, "/w_8000,h_4000,c_scale,blur_100/big.jpg").await;
     assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", got.json());
