@@ -349,3 +349,44 @@ async fn a_request_with_both_content_length_and_transfer_encoding_is_refused() {
     assert_eq!(got.status, StatusCode::BAD_REQUEST);
     assert_eq!(got.json()["error"], "bad_body");
 }
+
+/// Bug: twenty distinct variants of one 20 MB JPEG with a 512 MB budget: 19 of 20 answered 503
+/// in 12 s while the CPU sat idle — each request held its source's bytes and waited for the rest
+/// of its estimate, which only the others' release could give (here: a 128 MB budget that seven
+/// sources fill). A top-up now never waits while
+/// holding: what is held goes back and the whole is waited for, so the requests take turns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_that_each_hold_part_of_the_budget_do_not_starve_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 0x9e37_79b9_u32;
+    let noise = image::RgbImage::from_fn(3200, 3200, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100).encode_image(&noise).unwrap();
+    assert!(jpeg.len() > 15 << 20, "a large original: {} bytes", jpeg.len());
+    std::fs::write(dir.path().join("big-noise.jpg"), &jpeg).unwrap();
+    let config = Config {
+        // Seven sources' bytes fill it; each then needs ≈ 10 MB more than its source.
+        limits: pixflow::transform::Limits { max_memory: 128 << 20, ..Default::default() },
+        memory_cache_bytes: 0,
+        ..Config::default()
+    };
+    let s = state_over(dir.path(), None, config);
+    let free = s.memory_budget_free_kib();
+    let requests: Vec<_> = (0..20)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { get(&s, &format!("/w_{},f_jpeg/big-noise.jpg", 100 + i)).await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for r in requests {
+        statuses.push(r.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(s.memory_budget_free_kib(), free, "every reservation was released");
+}
