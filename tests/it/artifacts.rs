@@ -99,13 +99,7 @@ fn smoke_folder() -> tempfile::TempDir {
         .expect("scripts/setup installs the venv");
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     std::fs::remove_file(d.path().join("grid.heic.t.heic")).unwrap();
-    let mut seed = 0x2545_f491_u32;
-    let noise = image::RgbImage::from_fn(1800, 1400, |_, _| {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
-    });
+    let noise = fixtures::noise(1800, 1400, 0x2545_f491);
     noise.save(d.path().join("noise.png")).unwrap();
     d
 }

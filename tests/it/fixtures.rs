@@ -24,6 +24,17 @@ pub fn quadrants(w: u32, h: u32) -> RgbImage {
 }
 
 /// Whether `px` is within `tol` of `want` on every channel.
+/// `w` × `h` pixels of xorshift noise from `seed` (one step a pixel, its three low bytes the
+/// channels): incompressible, for originals and results that must be large.
+pub fn noise(w: u32, h: u32, mut seed: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
+    })
+}
+
 pub fn near(px: [u8; 3], want: [u8; 3], tol: u8) -> bool {
     px.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= tol)
 }

@@ -358,13 +358,7 @@ async fn a_request_with_both_content_length_and_transfer_encoding_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn requests_that_each_hold_part_of_the_budget_do_not_starve_each_other() {
     let dir = tempfile::tempdir().unwrap();
-    let mut seed = 0x9e37_79b9_u32;
-    let noise = image::RgbImage::from_fn(3200, 3200, |_, _| {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8])
-    });
+    let noise = crate::fixtures::noise(3200, 3200, 0x9e37_79b9);
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100).encode_image(&noise).unwrap();
     assert!(jpeg.len() > 15 << 20, "a large original: {} bytes", jpeg.len());

@@ -99,8 +99,7 @@ async fn a_premature_end_shows_what_is_there_and_twelve_bit_grey_is_415() {
 /// Pillow's decode.
 #[tokio::test]
 async fn a_broken_apng_shows_its_default_image() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pillow");
-    let s = crate::state_over(&dir, None, pixflow::config::Config::default());
+    let (dir, s) = pillow();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -131,8 +130,7 @@ async fn a_broken_apng_shows_its_default_image() {
 /// picture as Pillow does.
 #[tokio::test]
 async fn a_jpeg_with_a_stray_byte_between_header_segments_decodes() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pillow");
-    let s = crate::state_over(&dir, None, pixflow::config::Config::default());
+    let (dir, s) = pillow();
     let got = crate::get(&s, "/f_png/truncated_app14.jpg").await;
     assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
     let ours = got.image().to_rgb8();
@@ -166,9 +164,15 @@ async fn a_bmp_with_a_wrong_plane_count_decodes() {
 /// They are read through the `tiff` crate, their top 8 bits kept as for 16-bit grey.
 #[tokio::test]
 async fn a_32_bit_integer_grey_tiff_decodes() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pillow");
-    let s = crate::state_over(&dir, None, pixflow::config::Config::default());
+    let (_, s) = pillow();
     let got = crate::get(&s, "/f_png/16_bit_binary_pgm.tiff").await;
     assert_eq!(got.status, 200, "{}", String::from_utf8_lossy(&got.body));
     assert_eq!((got.image().width(), got.image().height()), (20, 100));
+}
+
+/// Pillow's test files (`tests/fixtures/pillow`, MIT-CMU) and a server over them.
+fn pillow() -> (std::path::PathBuf, pixflow::AppState) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pillow");
+    let s = crate::state_over(&dir, None, pixflow::config::Config::default());
+    (dir, s)
 }
