@@ -52,7 +52,7 @@ pub(crate) async fn read(
         }
         data.extend_from_slice(&chunk);
         let need = (data.len() as u64).saturating_mul(per_byte);
-        let have = held.num_permits() as u64 * 1024;
+        let have = super::budget::held_bytes(&held);
         if need > have {
             held.merge(state.budget.try_reserve((need - have).max(STEP))?);
         }

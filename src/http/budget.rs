@@ -16,6 +16,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Memory held for one piece of work; released when dropped.
 pub(crate) type Reservation = OwnedSemaphorePermit;
 
+/// The bytes a reservation holds (the budget counts KiB).
+pub(crate) fn held_bytes(held: &Reservation) -> u64 {
+    held.num_permits() as u64 * 1024
+}
+
 /// The budget, counted in KiB.
 #[derive(Debug, Clone)]
 pub(crate) struct MemoryBudget {

@@ -56,7 +56,7 @@ pub(super) async fn hold_up_to(
     bytes: u64,
     mut held: Reservation,
 ) -> Result<Reservation, Error> {
-    let have = held.num_permits() as u64 * 1024;
+    let have = super::budget::held_bytes(&held);
     if bytes <= have {
         return Ok(held);
     }
